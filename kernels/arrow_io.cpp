@@ -1,0 +1,410 @@
+#include "arrow_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+
+namespace nse {
+
+// --- aligned storage ---------------------------------------------------------------------
+
+namespace {
+constexpr size_t kAlignment = 64;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void* aligned_allocate(size_t bytes) {
+  // Round up so the allocation is a whole number of cache lines (required by aligned_alloc).
+  bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (bytes == 0) bytes = kAlignment;
+#if defined(_WIN32)
+  void* p = _aligned_malloc(bytes, kAlignment);
+#else
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, bytes) != 0) p = nullptr;
+#endif
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+AlignedBuffer::AlignedBuffer(size_t bytes) : data_(aligned_allocate(bytes)) {}
+AlignedBuffer::AlignedBuffer(AlignedBuffer&& other) noexcept : data_(other.release()) {}
+AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
+  if (this != &other) {
+    free_raw(data_);
+    data_ = other.release();
+  }
+  return *this;
+}
+AlignedBuffer::~AlignedBuffer() { free_raw(data_); }
+
+void AlignedBuffer::free_raw(void* p) {
+#if defined(_WIN32)
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+std::string dtype_name(const char* format) {
+  const std::string f = format ? format : "";
+  static const struct { const char* format; const char* name; } kNames[] = {
+      {"g", "Float64"}, {"f", "Float32"}, {"e", "Float16"}, {"c", "Int8"},    {"C", "UInt8"},
+      {"s", "Int16"},   {"S", "UInt16"},  {"i", "Int32"},   {"I", "UInt32"},  {"l", "Int64"},
+      {"L", "UInt64"},  {"b", "Boolean"}, {"u", "String"},  {"U", "String"},  {"vu", "String"},
+      {"z", "Binary"},  {"Z", "Binary"},  {"vz", "Binary"}, {"tdD", "Date"},  {"tdm", "Date"},
+      {"n", "Null"},    {"+s", "Struct"}, {"+l", "List"},   {"+L", "List"},   {"+vl", "List"},
+      {"+w", "Array"}};
+  for (const auto& entry : kNames) {
+    if (f == entry.format) return entry.name;
+  }
+  if (f.rfind("ts", 0) == 0) return "Datetime";
+  if (f.rfind("tD", 0) == 0) return "Duration";
+  if (f.rfind("tt", 0) == 0) return "Time";
+  if (f.rfind("d:", 0) == 0) return "Decimal";
+  return "Arrow type '" + f + "'";
+}
+
+bool is_numeric_format(const char* format) {
+  if (!format || !format[0] || format[1] != '\0') return false;
+  return std::strchr("gfcCsSiIlL", format[0]) != nullptr;
+}
+
+namespace {
+
+inline bool bit_is_set(const uint8_t* bitmap, int64_t i) {
+  return (bitmap[i >> 3] >> (i & 7)) & 1;
+}
+
+template <typename T>
+void convert_chunk(const ArrowArray& chunk, double* dst) {
+  const T* src = static_cast<const T*>(chunk.buffers[1]) + chunk.offset;
+  const auto* validity = static_cast<const uint8_t*>(chunk.buffers[0]);
+  if (chunk.null_count == 0 || validity == nullptr) {
+    for (int64_t i = 0; i < chunk.length; ++i) dst[i] = static_cast<double>(src[i]);
+  } else {
+    for (int64_t i = 0; i < chunk.length; ++i) {
+      dst[i] = bit_is_set(validity, chunk.offset + i) ? static_cast<double>(src[i]) : kNaN;
+    }
+  }
+}
+
+void convert_any(char format, const ArrowArray& chunk, double* dst) {
+  switch (format) {
+    case 'g': convert_chunk<double>(chunk, dst); break;
+    case 'f': convert_chunk<float>(chunk, dst); break;
+    case 'c': convert_chunk<int8_t>(chunk, dst); break;
+    case 'C': convert_chunk<uint8_t>(chunk, dst); break;
+    case 's': convert_chunk<int16_t>(chunk, dst); break;
+    case 'S': convert_chunk<uint16_t>(chunk, dst); break;
+    case 'i': convert_chunk<int32_t>(chunk, dst); break;
+    case 'I': convert_chunk<uint32_t>(chunk, dst); break;
+    case 'l': convert_chunk<int64_t>(chunk, dst); break;
+    case 'L': convert_chunk<uint64_t>(chunk, dst); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                   const std::string& column, InputColumn* out) {
+  int64_t total = 0;
+  for (size_t c = 0; c < n_chunks; ++c) total += chunks[c]->length;
+  out->view = ColumnView{};
+  out->view.length = total;
+  const char* format = schema.format ? schema.format : "";
+  if (std::strcmp(format, "n") == 0) {  // a Null-typed column: every row is missing
+    out->storage = AlignedBuffer(static_cast<size_t>(total) * sizeof(double));
+    std::fill(out->storage.as<double>(), out->storage.as<double>() + total, kNaN);
+    out->view.values = out->storage.as<double>();
+    return Status::Ok();
+  }
+  if (!is_numeric_format(format)) {
+    return Status::Error("column `" + column + "` has dtype " + dtype_name(format) +
+                         "; expected a numeric column (floats or integers)");
+  }
+  if (n_chunks == 1 && format[0] == 'g') {  // the common case: read the buffer in place
+    const ArrowArray& chunk = *chunks[0];
+    out->view.values = static_cast<const double*>(chunk.buffers[1]) + chunk.offset;
+    if (chunk.null_count != 0 && chunk.buffers[0] != nullptr) {
+      out->view.validity = static_cast<const uint8_t*>(chunk.buffers[0]);
+      out->view.validity_offset = chunk.offset;
+    }
+    return Status::Ok();
+  }
+  out->storage = AlignedBuffer(static_cast<size_t>(total) * sizeof(double));
+  double* dst = out->storage.as<double>();
+  for (size_t c = 0; c < n_chunks; ++c) {
+    convert_any(format[0], *chunks[c], dst);
+    dst += chunks[c]->length;
+  }
+  out->view.values = out->storage.as<double>();
+  return Status::Ok();
+}
+
+// --- the null/NaN rule ---------------------------------------------------------------------
+
+namespace {
+
+bool any_nan(const double* x, int64_t n) {
+  // Branch-free blocks so the compiler vectorises the scan; stop at the first block with NaN.
+  constexpr int64_t kBlock = 1024;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t end = std::min(n, start + kBlock);
+    bool found = false;
+    for (int64_t i = start; i < end; ++i) found |= (x[i] != x[i]);
+    if (found) return true;
+  }
+  return false;
+}
+
+bool row_valid(const ColumnView& c, int64_t i) {
+  if (c.validity && !bit_is_set(c.validity, c.validity_offset + i)) return false;
+  return c.values[i] == c.values[i];
+}
+
+// Sets bits [from, to) of `bitmap` to `value`, whole bytes at a time where possible.
+void set_bits(uint8_t* bitmap, int64_t from, int64_t to, bool value) {
+  while (from < to && (from & 7) != 0) {
+    if (value) bitmap[from >> 3] |= static_cast<uint8_t>(1u << (from & 7));
+    else bitmap[from >> 3] &= static_cast<uint8_t>(~(1u << (from & 7)));
+    ++from;
+  }
+  const int64_t whole_end = to & ~int64_t{7};
+  if (from < whole_end) {
+    std::memset(bitmap + (from >> 3), value ? 0xff : 0x00, static_cast<size_t>((whole_end - from) >> 3));
+    from = whole_end;
+  }
+  for (; from < to; ++from) {
+    if (value) bitmap[from >> 3] |= static_cast<uint8_t>(1u << (from & 7));
+    else bitmap[from >> 3] &= static_cast<uint8_t>(~(1u << (from & 7)));
+  }
+}
+
+// Computes into `outputs` (each of the column length); validity bitmaps are optional.
+// Writes the number of null rows of each output to null_counts.
+void run_impl(const IndicatorDef& def, const ParamValues& params,
+              const std::vector<ColumnView>& inputs, double* const* outputs,
+              uint8_t* const* validity, int64_t* null_counts) {
+  const int64_t n = inputs.empty() ? 0 : inputs[0].length;
+  bool dense = true;
+  for (const auto& c : inputs) {
+    if (c.validity || any_nan(c.values, n)) dense = false;
+  }
+  const double* in_ptrs[kMaxInputs];
+  if (dense) {
+    for (size_t k = 0; k < inputs.size(); ++k) in_ptrs[k] = inputs[k].values;
+    def.compute(in_ptrs, n, outputs, params);
+    for (int k = 0; k < def.n_outputs; ++k) {
+      const int64_t warmup = std::min(def.lookback(params, k), n);
+      std::fill(outputs[k], outputs[k] + warmup, kNaN);
+      if (validity) {
+        set_bits(validity[k], 0, warmup, false);
+        set_bits(validity[k], warmup, n, true);
+      }
+      null_counts[k] = warmup;
+    }
+    return;
+  }
+  // Missing rows: run the dense kernel over the valid rows only, so state carries over a gap
+  // and the warm-up counts valid values, then scatter back with the missing rows null.
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    bool ok = true;
+    for (const auto& c : inputs) ok = ok && row_valid(c, i);
+    if (ok) rows.push_back(i);
+  }
+  const auto m = static_cast<int64_t>(rows.size());
+  const auto stride = static_cast<size_t>(m);
+  std::vector<double> compact_in(stride * inputs.size());
+  std::vector<double> compact_out(stride * static_cast<size_t>(def.n_outputs));
+  double* out_ptrs[kMaxOutputs];
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    double* dst = compact_in.data() + k * stride;
+    for (size_t j = 0; j < stride; ++j) dst[j] = inputs[k].values[rows[j]];
+    in_ptrs[k] = dst;
+  }
+  for (int k = 0; k < def.n_outputs; ++k) {
+    out_ptrs[k] = compact_out.data() + static_cast<size_t>(k) * stride;
+  }
+  def.compute(in_ptrs, m, out_ptrs, params);
+  for (int k = 0; k < def.n_outputs; ++k) {
+    const int64_t first = std::min(def.lookback(params, k), m);
+    std::fill(outputs[k], outputs[k] + n, kNaN);
+    if (validity) set_bits(validity[k], 0, n, false);
+    for (int64_t j = first; j < m; ++j) {
+      const int64_t row = rows[static_cast<size_t>(j)];
+      outputs[k][row] = out_ptrs[k][j];
+      if (validity) validity[k][row >> 3] |= static_cast<uint8_t>(1u << (row & 7));
+    }
+    null_counts[k] = n - (m - first);
+  }
+}
+
+Status check_lengths(const IndicatorDef& def, const std::vector<ColumnView>& inputs) {
+  if (static_cast<int>(inputs.size()) != def.n_inputs) {
+    return Status::Error("`" + std::string(def.name) + "` takes " + std::to_string(def.n_inputs) +
+                         " input column(s), got " + std::to_string(inputs.size()));
+  }
+  for (const auto& c : inputs) {
+    if (c.length != inputs[0].length) {
+      return Status::Error("`" + std::string(def.name) +
+                           "`: input columns differ in length (" + std::to_string(inputs[0].length) +
+                           " vs " + std::to_string(c.length) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status run_indicator(const IndicatorDef& def, const ParamValues& params,
+                     const std::vector<ColumnView>& inputs, bool want_validity,
+                     IndicatorResult* out) {
+  Status s = check_lengths(def, inputs);
+  if (!s.ok) return s;
+  const int64_t n = inputs[0].length;
+  out->length = n;
+  double* out_ptrs[kMaxOutputs];
+  uint8_t* validity_ptrs[kMaxOutputs];
+  for (int k = 0; k < def.n_outputs; ++k) {
+    out->values.emplace_back(static_cast<size_t>(n) * sizeof(double));
+    out_ptrs[k] = out->values.back().as<double>();
+    if (want_validity) {
+      out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
+      validity_ptrs[k] = out->validity.back().as<uint8_t>();
+    }
+  }
+  out->null_counts.assign(static_cast<size_t>(def.n_outputs), 0);
+  run_impl(def, params, inputs, out_ptrs, want_validity ? validity_ptrs : nullptr,
+           out->null_counts.data());
+  return Status::Ok();
+}
+
+Status run_indicator_into(const IndicatorDef& def, const ParamValues& params,
+                          const std::vector<ColumnView>& inputs, double* const* outputs) {
+  Status s = check_lengths(def, inputs);
+  if (!s.ok) return s;
+  int64_t null_counts[kMaxOutputs];
+  run_impl(def, params, inputs, outputs, nullptr, null_counts);
+  return Status::Ok();
+}
+
+// --- export --------------------------------------------------------------------------------
+
+namespace {
+
+struct ArrayPrivate {
+  std::vector<void*> owned;
+  const void* buffers[2] = {nullptr, nullptr};
+  std::vector<ArrowArray*> children;
+};
+
+void release_array(ArrowArray* array) {
+  if (!array || !array->release) return;
+  auto* priv = static_cast<ArrayPrivate*>(array->private_data);
+  for (ArrowArray* child : priv->children) {
+    if (child->release) child->release(child);
+    delete child;
+  }
+  for (void* p : priv->owned) AlignedBuffer::free_raw(p);
+  delete priv;
+  array->release = nullptr;
+}
+
+struct SchemaPrivate {
+  std::string name;
+  std::string format;
+  std::vector<ArrowSchema*> children;
+};
+
+void release_schema(ArrowSchema* schema) {
+  if (!schema || !schema->release) return;
+  auto* priv = static_cast<SchemaPrivate*>(schema->private_data);
+  for (ArrowSchema* child : priv->children) {
+    if (child->release) child->release(child);
+    delete child;
+  }
+  delete priv;
+  schema->release = nullptr;
+}
+
+void init_schema(const std::string& name, const char* format, ArrowSchema* out) {
+  auto* priv = new SchemaPrivate{name, format, {}};
+  *out = ArrowSchema{};
+  out->format = priv->format.c_str();
+  out->name = priv->name.c_str();
+  out->metadata = nullptr;
+  out->flags = ARROW_FLAG_NULLABLE;
+  out->release = release_schema;
+  out->private_data = priv;
+}
+
+}  // namespace
+
+void export_float64(AlignedBuffer values, AlignedBuffer validity, int64_t length,
+                    int64_t null_count, ArrowArray* out) {
+  auto* priv = new ArrayPrivate;
+  priv->buffers[0] = validity.empty() || null_count == 0 ? nullptr : validity.as<void>();
+  priv->buffers[1] = values.as<void>();
+  priv->owned.push_back(values.release());
+  if (!validity.empty()) priv->owned.push_back(validity.release());
+  *out = ArrowArray{};
+  out->length = length;
+  out->null_count = null_count;
+  out->offset = 0;
+  out->n_buffers = 2;
+  out->n_children = 0;
+  out->buffers = priv->buffers;
+  out->children = nullptr;
+  out->dictionary = nullptr;
+  out->release = release_array;
+  out->private_data = priv;
+}
+
+void export_struct(IndicatorResult&& result, ArrowArray* out) {
+  auto* priv = new ArrayPrivate;
+  for (size_t k = 0; k < result.values.size(); ++k) {
+    auto* child = new ArrowArray;
+    export_float64(std::move(result.values[k]),
+                   k < result.validity.size() ? std::move(result.validity[k]) : AlignedBuffer(),
+                   result.length, result.null_counts[k], child);
+    priv->children.push_back(child);
+  }
+  *out = ArrowArray{};
+  out->length = result.length;
+  out->null_count = 0;
+  out->offset = 0;
+  out->n_buffers = 1;
+  out->n_children = static_cast<int64_t>(priv->children.size());
+  out->buffers = priv->buffers;  // buffers[0] == nullptr: no struct-level nulls
+  out->children = priv->children.data();
+  out->release = release_array;
+  out->private_data = priv;
+}
+
+void export_float64_schema(const std::string& name, ArrowSchema* out) {
+  init_schema(name, "g", out);
+}
+
+void export_struct_schema(const std::string& name, const std::vector<std::string>& fields,
+                          ArrowSchema* out) {
+  init_schema(name, "+s", out);
+  auto* priv = static_cast<SchemaPrivate*>(out->private_data);
+  for (const auto& field : fields) {
+    auto* child = new ArrowSchema;
+    init_schema(field, "g", child);
+    priv->children.push_back(child);
+  }
+  out->n_children = static_cast<int64_t>(priv->children.size());
+  out->children = priv->children.data();
+}
+
+}  // namespace nse

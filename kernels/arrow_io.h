@@ -1,0 +1,89 @@
+// Reading Arrow columns in place and building Arrow results; the null/NaN rule of
+// REFERENCE.md (an indicator runs over the valid rows only and missing rows come out null).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arrow_abi.h"
+#include "params.h"
+
+namespace nse {
+
+// 64-byte aligned, uninitialised storage, so Polars and pyarrow import it without copying.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t bytes);
+  AlignedBuffer(AlignedBuffer&& other) noexcept;
+  AlignedBuffer& operator=(AlignedBuffer&& other) noexcept;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer();
+
+  template <typename T>
+  T* as() const { return static_cast<T*>(data_); }
+  bool empty() const { return data_ == nullptr; }
+  void* release() {
+    void* p = data_;
+    data_ = nullptr;
+    return p;
+  }
+  static void free_raw(void* p);
+
+ private:
+  void* data_ = nullptr;
+};
+
+// One input column as contiguous float64 values plus an optional validity bitmap.
+struct ColumnView {
+  const double* values = nullptr;
+  const uint8_t* validity = nullptr;  // Arrow bitmap (LSB first), null when every row is set
+  int64_t validity_offset = 0;
+  int64_t length = 0;
+};
+
+// A column read from Arrow chunks: a zero-copy view for one float64 chunk, otherwise a
+// converted contiguous copy in which nulls are NaN.
+struct InputColumn {
+  ColumnView view;
+  AlignedBuffer storage;
+};
+
+// Human-readable dtype for an Arrow format string (for error messages), e.g. "String".
+std::string dtype_name(const char* format);
+bool is_numeric_format(const char* format);
+
+// Reads `n_chunks` arrays of the type described by `schema`. `column` names the column in
+// errors.
+Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                   const std::string& column, InputColumn* out);
+
+// The computed outputs of one indicator call: float64 values (NaN where null) and validity.
+struct IndicatorResult {
+  int64_t length = 0;
+  std::vector<AlignedBuffer> values;
+  std::vector<AlignedBuffer> validity;  // empty when want_validity was false
+  std::vector<int64_t> null_counts;     // one per output column
+};
+
+// Runs `def` over the inputs, applying the null/NaN rule; never throws.
+Status run_indicator(const IndicatorDef& def, const ParamValues& params,
+                     const std::vector<ColumnView>& inputs, bool want_validity,
+                     IndicatorResult* out);
+
+// Same, but the caller provides the value buffers (e.g. numpy arrays); no validity bitmaps.
+Status run_indicator_into(const IndicatorDef& def, const ParamValues& params,
+                          const std::vector<ColumnView>& inputs, double* const* outputs);
+
+// Arrow export of a result: one float64 array per output, or a struct array of them.
+void export_float64(AlignedBuffer values, AlignedBuffer validity, int64_t length,
+                    int64_t null_count, ArrowArray* out);
+void export_struct(IndicatorResult&& result, ArrowArray* out);  // consumes the buffers
+void export_float64_schema(const std::string& name, ArrowSchema* out);
+void export_struct_schema(const std::string& name, const std::vector<std::string>& fields,
+                          ArrowSchema* out);
+
+}  // namespace nse

@@ -1,0 +1,273 @@
+// The pybind11 door: numpy arrays and Arrow PyCapsules in, arrays out. Arguments are checked
+// in Python (nse_polars/kernels.py); every call here releases the GIL while it computes.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "arrow_abi.h"
+#include "arrow_io.h"
+#include "params.h"
+
+namespace py = pybind11;
+
+namespace nse {
+namespace {
+
+const IndicatorDef& lookup(const std::string& name) {
+  const IndicatorDef* def = find_indicator(name);
+  if (!def) throw py::value_error("unknown indicator `" + name + "`");
+  return *def;
+}
+
+KwargValue to_kwarg(const py::handle& value) {
+  KwargValue v;
+  if (value.is_none()) {
+    v.type = KwargValue::Type::None;
+  } else if (PyBool_Check(value.ptr())) {
+    v.type = KwargValue::Type::Bool;
+    v.int_value = value.ptr() == Py_True;
+  } else if (PyFloat_Check(value.ptr())) {
+    v.type = KwargValue::Type::Float;
+    v.float_value = PyFloat_AsDouble(value.ptr());
+  } else if (PyUnicode_Check(value.ptr())) {
+    v.type = KwargValue::Type::Str;
+    v.str_value = value.cast<std::string>();
+  } else if (PyIndex_Check(value.ptr())) {  // int and numpy integers
+    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    if (!index) throw py::error_already_set();
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    v.type = KwargValue::Type::Int;
+    v.int_value = x;
+    v.int_overflow = overflow != 0;
+  } else {
+    v.type = KwargValue::Type::Unsupported;
+  }
+  return v;
+}
+
+ParamValues parse(const IndicatorDef& def, const py::dict& kwargs) {
+  Kwargs parsed;
+  for (const auto& item : kwargs) {
+    if (!PyUnicode_Check(item.first.ptr())) throw py::type_error("parameter names must be str");
+    parsed.emplace_back(item.first.cast<std::string>(), to_kwarg(item.second));
+  }
+  ParamValues values;
+  Status s = parse_params(def, parsed, &values);
+  if (!s.ok) throw py::value_error(s.message);
+  return values;
+}
+
+// The validated parameters with defaults filled in, as plain Python values.
+py::dict check_params(const std::string& name, const py::dict& kwargs) {
+  const IndicatorDef& def = lookup(name);
+  const ParamValues values = parse(def, kwargs);
+  py::dict out;
+  for (int i = 0; i < def.n_params; ++i) {
+    const ParamSpec& spec = def.params[i];
+    if (spec.kind == ParamKind::Integer) {
+      out[spec.name] = values.integer(i);
+    } else if (spec.kind == ParamKind::Real) {
+      out[spec.name] = values.real(i);
+    } else {
+      out[spec.name] = choice_name(spec, values.integer(i));
+    }
+  }
+  return out;
+}
+
+py::list describe() {
+  py::list out;
+  for (const IndicatorDef* def : all_indicators()) {
+    py::list params;
+    for (int i = 0; i < def->n_params; ++i) {
+      const ParamSpec& spec = def->params[i];
+      const char* kind = spec.kind == ParamKind::Integer ? "int"
+                         : spec.kind == ParamKind::Real  ? "float"
+                                                         : "choice";
+      params.append(py::dict(py::arg("name") = spec.name, py::arg("kind") = kind,
+                             py::arg("default") = spec.kind == ParamKind::Choice
+                                                      ? py::cast(choice_name(spec, 0))
+                                                      : py::cast(spec.default_value),
+                             py::arg("min") = spec.min_value, py::arg("max") = spec.max_value,
+                             py::arg("min_exclusive") = spec.min_exclusive));
+    }
+    out.append(py::dict(
+        py::arg("name") = def->name,
+        py::arg("inputs") = std::vector<std::string>(def->input_names, def->input_names + def->n_inputs),
+        py::arg("outputs") = std::vector<std::string>(def->output_names, def->output_names + def->n_outputs),
+        py::arg("params") = params));
+  }
+  return out;
+}
+
+int64_t lookback(const std::string& name, const py::dict& kwargs) {
+  const IndicatorDef& def = lookup(name);
+  const ParamValues values = parse(def, kwargs);
+  int64_t most = 0;
+  for (int k = 0; k < def.n_outputs; ++k) most = std::max(most, def.lookback(values, k));
+  return most;
+}
+
+using Float64Array = py::array_t<double, py::array::c_style>;
+
+// numpy in, numpy out; NaN marks missing rows in and null rows out.
+py::list compute_numpy(const std::string& name, const std::vector<Float64Array>& inputs,
+                       const py::dict& kwargs) {
+  const IndicatorDef& def = lookup(name);
+  const ParamValues params = parse(def, kwargs);
+  std::vector<ColumnView> views;
+  for (const auto& a : inputs) {
+    if (a.ndim() != 1) throw py::value_error("expected 1-D arrays");
+    ColumnView v;
+    v.values = a.data();
+    v.length = a.shape(0);
+    views.push_back(v);
+  }
+  const py::ssize_t n = views.empty() ? 0 : static_cast<py::ssize_t>(views[0].length);
+  std::vector<Float64Array> outputs;
+  double* out_ptrs[kMaxOutputs];
+  for (int k = 0; k < def.n_outputs; ++k) {
+    outputs.emplace_back(n);
+    out_ptrs[k] = outputs.back().mutable_data();
+  }
+  Status s;
+  {
+    py::gil_scoped_release release;
+    s = run_indicator_into(def, params, views, out_ptrs);
+  }
+  if (!s.ok) throw py::value_error(s.message);
+  py::list result;
+  for (auto& o : outputs) result.append(o);
+  return result;
+}
+
+// --- Arrow PyCapsules -----------------------------------------------------------------------
+
+template <typename T>
+T* capsule_pointer(const py::handle& capsule, const char* name) {
+  void* p = PyCapsule_GetPointer(capsule.ptr(), name);
+  if (!p) throw py::error_already_set();
+  return static_cast<T*>(p);
+}
+
+// Chunks read from an Arrow stream; released when this goes away.
+struct StreamChunks {
+  ArrowSchema schema{};
+  std::vector<ArrowArray> arrays;
+  std::vector<ArrowArray*> pointers;
+  StreamChunks() = default;
+  StreamChunks(const StreamChunks&) = delete;
+  StreamChunks& operator=(const StreamChunks&) = delete;
+  ~StreamChunks() {
+    for (auto& a : arrays) {
+      if (a.release) a.release(&a);
+    }
+    if (schema.release) schema.release(&schema);
+  }
+};
+
+void read_stream(ArrowArrayStream* stream, StreamChunks* out) {
+  auto fail = [&](const char* what) {
+    const char* detail = stream->get_last_error ? stream->get_last_error(stream) : nullptr;
+    throw py::value_error(std::string("reading the Arrow stream failed (") + what +
+                          "): " + (detail ? detail : "no detail"));
+  };
+  if (stream->get_schema(stream, &out->schema) != 0) fail("schema");
+  for (;;) {
+    ArrowArray array{};
+    if (stream->get_next(stream, &array) != 0) fail("next chunk");
+    if (!array.release) break;
+    out->arrays.push_back(array);
+  }
+  for (auto& a : out->arrays) out->pointers.push_back(&a);
+}
+
+void capsule_release_schema(PyObject* capsule) {
+  auto* s = static_cast<ArrowSchema*>(PyCapsule_GetPointer(capsule, "arrow_schema"));
+  if (s && s->release) s->release(s);
+  delete s;
+}
+
+void capsule_release_array(PyObject* capsule) {
+  auto* a = static_cast<ArrowArray*>(PyCapsule_GetPointer(capsule, "arrow_array"));
+  if (a && a->release) a->release(a);
+  delete a;
+}
+
+// Each input is either (schema capsule, array capsule) or an array-stream capsule. Returns one
+// (schema capsule, array capsule) pair per output column.
+py::list compute_arrow(const std::string& name, const py::list& inputs, const py::dict& kwargs) {
+  const IndicatorDef& def = lookup(name);
+  const ParamValues params = parse(def, kwargs);
+  std::vector<std::unique_ptr<StreamChunks>> streams;
+  std::vector<InputColumn> columns(inputs.size());
+  std::vector<ColumnView> views;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    py::handle item = inputs[i];
+    const ArrowSchema* schema;
+    ArrowArray* const* chunks;
+    size_t n_chunks;
+    ArrowArray* single = nullptr;
+    if (py::isinstance<py::tuple>(item)) {
+      auto pair = item.cast<py::tuple>();
+      schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
+      single = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
+      chunks = &single;
+      n_chunks = 1;
+    } else {
+      streams.push_back(std::make_unique<StreamChunks>());
+      read_stream(capsule_pointer<ArrowArrayStream>(item, "arrow_array_stream"), streams.back().get());
+      schema = &streams.back()->schema;
+      chunks = streams.back()->pointers.data();
+      n_chunks = streams.back()->pointers.size();
+    }
+    const std::string column = schema->name ? schema->name : "";
+    Status s = read_column(*schema, chunks, n_chunks, column.empty() ? "input " + std::to_string(i) : column,
+                           &columns[i]);
+    if (!s.ok) throw py::value_error(s.message);
+    views.push_back(columns[i].view);
+  }
+  IndicatorResult result;
+  Status s;
+  {
+    py::gil_scoped_release release;
+    s = run_indicator(def, params, views, /*want_validity=*/true, &result);
+  }
+  if (!s.ok) throw py::value_error(s.message);
+  py::list out;
+  for (int k = 0; k < def.n_outputs; ++k) {
+    auto* schema = new ArrowSchema;
+    export_float64_schema(def.output_names[k], schema);
+    py::capsule schema_capsule(schema, "arrow_schema", capsule_release_schema);
+    auto* array = new ArrowArray;
+    export_float64(std::move(result.values[static_cast<size_t>(k)]),
+                   std::move(result.validity[static_cast<size_t>(k)]), result.length,
+                   result.null_counts[static_cast<size_t>(k)], array);
+    py::capsule array_capsule(array, "arrow_array", capsule_release_array);
+    out.append(py::make_tuple(schema_capsule, array_capsule));
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace nse
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "nse_polars native kernels (C++17); see nse_polars.kernels for the Python API";
+  m.def("plugin_abi_version", [] { return py::make_tuple(0, 1); },
+        "The Polars plugin ABI version this module implements, as (major, minor).");
+  m.def("check_params", &nse::check_params, py::arg("name"), py::arg("kwargs"),
+        "Validate an indicator's parameters; returns them with defaults filled in.");
+  m.def("lookback", &nse::lookback, py::arg("name"), py::arg("kwargs"),
+        "Number of leading null rows for these parameters (dense input).");
+  m.def("describe", &nse::describe, "The indicator table: names, inputs, outputs, parameters.");
+  m.def("compute_numpy", &nse::compute_numpy, py::arg("name"), py::arg("inputs"),
+        py::arg("kwargs"));
+  m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),
+        py::arg("kwargs"));
+}

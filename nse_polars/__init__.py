@@ -1,0 +1,26 @@
+"""nse_polars: C++ technical indicators as native Polars expressions.
+
+>>> import polars as pl
+>>> import nse_polars  # registers the ``.nse`` namespaces
+>>> expr = pl.col("close").nse.rsi(14)
+"""
+
+from nse_polars import kernels, synthetic
+from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
+from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
+from nse_polars.synthetic import generate_ohlcv
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "bbands",
+    "ema",
+    "generate_ohlcv",
+    "kernels",
+    "macd",
+    "overlay",
+    "overlay_columns",
+    "rsi",
+    "sma",
+    "synthetic",
+]

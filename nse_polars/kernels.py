@@ -1,0 +1,84 @@
+"""Indicators on numpy and Arrow arrays, through pybind11 (no Polars involved).
+
+numpy in, numpy out: a float64, C-contiguous 1-D array is read in place (other dtypes and
+layouts are converted once); NaN marks missing input rows and null output rows. Arrow in
+(anything with ``__arrow_c_array__`` or ``__arrow_c_stream__``: pyarrow arrays and chunked
+arrays, Polars Series), pyarrow out, with nulls as nulls. Multi-output indicators return a
+tuple in the documented field order. The GIL is released while the kernel runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nse_polars import _core, _plugin
+
+__all__ = ["bbands", "ema", "macd", "rsi", "sma"]
+
+
+def _to_numpy(name: str, values: Any) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except Exception as exc:
+        msg = f"`values` for `{name}` must be a 1-D numeric array: {exc}"
+        raise TypeError(msg) from exc
+    if array.ndim != 1:
+        msg = f"`values` for `{name}` must be 1-D, got shape {array.shape}"
+        raise ValueError(msg)
+    if array.dtype.kind not in "fiub" or array.dtype.kind == "b":
+        msg = f"`values` for `{name}` must be numeric, got dtype {array.dtype}"
+        raise TypeError(msg)
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+class _ArrowCapsules:
+    """Carries one exported (schema, array) capsule pair into ``pyarrow.array``."""
+
+    def __init__(self, capsules: tuple[Any, Any]) -> None:
+        self._capsules = capsules
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        return self._capsules
+
+
+def _compute(name: str, values: Any, **params: Any) -> Any:
+    kwargs = _plugin.validate(name, **params)
+    if hasattr(values, "__arrow_c_stream__") or hasattr(values, "__arrow_c_array__"):
+        import pyarrow as pa
+
+        capsule = (
+            values.__arrow_c_array__()
+            if hasattr(values, "__arrow_c_array__")
+            else values.__arrow_c_stream__()
+        )
+        outputs = [pa.array(_ArrowCapsules(c)) for c in _core.compute_arrow(name, [capsule], kwargs)]
+    else:
+        outputs = _core.compute_numpy(name, [_to_numpy(name, values)], kwargs)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def sma(values: Any, period: int = 20) -> Any:
+    """Simple moving average; see :func:`nse_polars.sma`."""
+    return _compute("sma", values, period=period)
+
+
+def ema(values: Any, period: int = 20, *, seed: str = "sma") -> Any:
+    """Exponential moving average; see :func:`nse_polars.ema`."""
+    return _compute("ema", values, period=period, seed=seed)
+
+
+def rsi(values: Any, period: int = 14) -> Any:
+    """Relative strength index (Wilder); see :func:`nse_polars.rsi`."""
+    return _compute("rsi", values, period=period)
+
+
+def macd(values: Any, fast: int = 12, slow: int = 26, signal: int = 9) -> Any:
+    """MACD as a tuple (macd, signal, hist); see :func:`nse_polars.macd`."""
+    return _compute("macd", values, fast=fast, slow=slow, signal=signal)
+
+
+def bbands(values: Any, period: int = 20, num_std: float = 2.0) -> Any:
+    """Bollinger Bands as a tuple (upper, middle, lower); see :func:`nse_polars.bbands`."""
+    return _compute("bbands", values, period=period, num_std=num_std)
