@@ -5,49 +5,155 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
+#include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace nse {
 
-// --- aligned storage ---------------------------------------------------------------------
+// --- aligned storage and the buffer pool ------------------------------------------------------
 
 namespace {
 constexpr size_t kAlignment = 64;
+constexpr size_t kPooledMin = size_t{64} << 10;   // smaller buffers are cheap to allocate
+constexpr size_t kHugeMin = size_t{2} << 20;      // from here on, ask for transparent huge pages
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-void* aligned_allocate(size_t bytes) {
-  // Round up so the allocation is a whole number of cache lines (required by aligned_alloc).
-  bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (bytes == 0) bytes = kAlignment;
+void* raw_allocate(size_t bytes) {
+  const size_t alignment = bytes >= kHugeMin ? kHugeMin : kAlignment;
 #if defined(_WIN32)
-  void* p = _aligned_malloc(bytes, kAlignment);
+  void* p = _aligned_malloc(bytes, alignment);
 #else
   void* p = nullptr;
-  if (posix_memalign(&p, kAlignment, bytes) != 0) p = nullptr;
+  if (posix_memalign(&p, alignment, bytes) != 0) p = nullptr;
 #endif
   if (!p) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // One fault per 2 MB instead of per 4 KB on first touch; harmless where THP is off.
+  if (bytes >= kHugeMin) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
   return p;
 }
-}  // namespace
 
-AlignedBuffer::AlignedBuffer(size_t bytes) : data_(aligned_allocate(bytes)) {}
-AlignedBuffer::AlignedBuffer(AlignedBuffer&& other) noexcept : data_(other.release()) {}
-AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
-  if (this != &other) {
-    free_raw(data_);
-    data_ = other.release();
-  }
-  return *this;
-}
-AlignedBuffer::~AlignedBuffer() { free_raw(data_); }
-
-void AlignedBuffer::free_raw(void* p) {
+void raw_free(void* p) {
 #if defined(_WIN32)
   _aligned_free(p);
 #else
   std::free(p);
 #endif
 }
+
+size_t limit_from_env() {
+  const char* text = std::getenv("NSE_POLARS_POOL_MB");
+  if (!text || !*text) return size_t{256} << 20;
+  char* end = nullptr;
+  const unsigned long long mb = std::strtoull(text, &end, 10);
+  return (end && *end == '\0') ? static_cast<size_t>(mb) << 20 : size_t{256} << 20;
+}
+
+// Buffers that Polars or pyarrow released, kept touched for the next call of the same size.
+class BufferPool {
+ public:
+  static BufferPool& instance() {
+    static BufferPool* pool = new BufferPool;  // never destroyed: buffers may outlive statics
+    return *pool;
+  }
+
+  void* acquire(size_t bytes, size_t* capacity) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // Smallest cached buffer that fits without wasting more than a quarter of it.
+      size_t best = free_.size();
+      for (size_t i = 0; i < free_.size(); ++i) {
+        const size_t c = free_[i].first;
+        if (c >= bytes && c - bytes <= c / 4 && (best == free_.size() || c < free_[best].first)) {
+          best = i;
+        }
+      }
+      if (best != free_.size()) {
+        *capacity = free_[best].first;
+        void* p = free_[best].second;
+        cached_ -= *capacity;
+        free_[best] = free_.back();
+        free_.pop_back();
+        return p;
+      }
+    }
+    *capacity = bytes;
+    return raw_allocate(bytes);
+  }
+
+  void give_back(void* p, size_t capacity) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + capacity <= limit_) {
+        free_.emplace_back(capacity, p);
+        cached_ += capacity;
+        return;
+      }
+    }
+    raw_free(p);
+  }
+
+  size_t cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cached_;
+  }
+  size_t limit() const { return limit_; }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void*>> free_;
+  size_t cached_ = 0;
+  const size_t limit_ = limit_from_env();
+};
+
+}  // namespace
+
+AlignedBuffer::AlignedBuffer(size_t bytes) {
+  // A whole number of cache lines, so vector loops may run to the end of the last line.
+  bytes = std::max(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+  if (bytes >= kPooledMin) {
+    data_ = BufferPool::instance().acquire(bytes, &capacity_);
+  } else {
+    data_ = raw_allocate(bytes);
+    capacity_ = bytes;
+  }
+}
+AlignedBuffer::AlignedBuffer(AlignedBuffer&& other) noexcept
+    : data_(other.data_), capacity_(other.capacity_) {
+  other.data_ = nullptr;
+  other.capacity_ = 0;
+}
+AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = other.data_;
+    capacity_ = other.capacity_;
+    other.data_ = nullptr;
+    other.capacity_ = 0;
+  }
+  return *this;
+}
+AlignedBuffer::~AlignedBuffer() { reset(); }
+
+void AlignedBuffer::reset() noexcept {
+  if (!data_) return;
+  if (capacity_ >= kPooledMin) {
+    BufferPool::instance().give_back(data_, capacity_);
+  } else {
+    raw_free(data_);
+  }
+  data_ = nullptr;
+  capacity_ = 0;
+}
+
+size_t pool_cached_bytes() { return BufferPool::instance().cached(); }
+size_t pool_limit_bytes() { return BufferPool::instance().limit(); }
 
 // --- reading -------------------------------------------------------------------------------
 
@@ -302,7 +408,7 @@ Status run_indicator_into(const IndicatorDef& def, const ParamValues& params,
 namespace {
 
 struct ArrayPrivate {
-  std::vector<void*> owned;
+  std::vector<AlignedBuffer> owned;
   const void* buffers[2] = {nullptr, nullptr};
   std::vector<ArrowArray*> children;
 };
@@ -314,8 +420,7 @@ void release_array(ArrowArray* array) {
     if (child->release) child->release(child);
     delete child;
   }
-  for (void* p : priv->owned) AlignedBuffer::free_raw(p);
-  delete priv;
+  delete priv;  // returns the buffers to the pool
   array->release = nullptr;
 }
 
@@ -354,8 +459,8 @@ void export_float64(AlignedBuffer values, AlignedBuffer validity, int64_t length
   auto* priv = new ArrayPrivate;
   priv->buffers[0] = validity.empty() || null_count == 0 ? nullptr : validity.as<void>();
   priv->buffers[1] = values.as<void>();
-  priv->owned.push_back(values.release());
-  if (!validity.empty()) priv->owned.push_back(validity.release());
+  priv->owned.push_back(std::move(values));
+  if (!validity.empty()) priv->owned.push_back(std::move(validity));
   *out = ArrowArray{};
   out->length = length;
   out->null_count = null_count;

@@ -58,10 +58,18 @@ void sma(const double* x, int64_t n, int64_t period, double* out) {
 
 namespace {
 
-// The EMA recurrence in TA-Lib's operation order, so results match it to the last bit.
-inline double ema_step(double prev, double value, double k) { return ((value - prev) * k) + prev; }
-
-inline double per_to_k(int64_t period) { return 2.0 / static_cast<double>(period + 1); }
+// e[t] = e[t-1] (1 - k) + x[t] k: the same recurrence as TA-Lib's ((x - e) k + e), written
+// so that only one multiply and one add sit on the loop-carried chain (TA-Lib's form has three
+// dependent operations), which makes it about 1.4x faster. Results differ from TA-Lib's in the
+// last bits only (about 1e-16 relative; the chain is contractive, so errors do not grow).
+struct EmaStep {
+  double keep;  // 1 - k
+  double k;
+  explicit EmaStep(int64_t period)
+      : keep(1.0 - 2.0 / static_cast<double>(period + 1)),
+        k(2.0 / static_cast<double>(period + 1)) {}
+  double operator()(double prev, double value) const { return prev * keep + value * k; }
+};
 
 // Plain sequential sum, as TA-Lib seeds its EMAs.
 inline double seed_sum(const double* x, int64_t count) {
@@ -73,7 +81,7 @@ inline double seed_sum(const double* x, int64_t count) {
 }  // namespace
 
 void ema(const double* x, int64_t n, int64_t period, bool seed_first, double* out) {
-  const double k = per_to_k(period);
+  const EmaStep step(period);
   int64_t t;
   double prev;
   if (seed_first) {
@@ -88,7 +96,7 @@ void ema(const double* x, int64_t n, int64_t period, bool seed_first, double* ou
     out[period - 1] = prev;
   }
   for (; t < n; ++t) {
-    prev = ema_step(prev, x[t], k);
+    prev = step(prev, x[t]);
     out[t] = prev;
   }
 }
@@ -96,37 +104,29 @@ void ema(const double* x, int64_t n, int64_t period, bool seed_first, double* ou
 void rsi(const double* x, int64_t n, int64_t period, double* out) {
   if (n <= period) return;
   const double p = static_cast<double>(period);
-  const double p_minus_1 = static_cast<double>(period - 1);
   double gain = 0.0;
   double loss = 0.0;
   for (int64_t t = 1; t <= period; ++t) {
     const double change = x[t] - x[t - 1];
-    if (change < 0.0) {
-      loss -= change;
-    } else {
-      gain += change;
-    }
+    gain += change > 0.0 ? change : 0.0;
+    loss += change < 0.0 ? -change : 0.0;
   }
   gain /= p;
   loss /= p;
-  auto emit = [&](int64_t t) {
-    const double total = gain + loss;
-    out[t] = total != 0.0 ? 100.0 * (gain / total) : 0.0;
-  };
-  emit(period);
+  out[period] = gain + loss != 0.0 ? 100.0 * (gain / (gain + loss)) : 0.0;
+  // Wilder: avg = (avg (n - 1) + x) / n, as avg keep + x / n so that the loop-carried chain is
+  // one multiply and one add instead of multiply, add and divide; branch-free, because the sign
+  // of a price change is a coin flip the branch predictor cannot learn.
+  const double keep = (p - 1.0) / p;
+  const double inv_p = 1.0 / p;
   for (int64_t t = period + 1; t < n; ++t) {
     const double change = x[t] - x[t - 1];
-    // Wilder smoothing in TA-Lib's order: scale by (n - 1), add, divide by n.
-    loss *= p_minus_1;
-    gain *= p_minus_1;
-    if (change < 0.0) {
-      loss -= change;
-    } else {
-      gain += change;
-    }
-    loss /= p;
-    gain /= p;
-    emit(t);
+    const double up = change > 0.0 ? change : 0.0;
+    const double down = change < 0.0 ? -change : 0.0;
+    gain = gain * keep + up * inv_p;
+    loss = loss * keep + down * inv_p;
+    const double total = gain + loss;
+    out[t] = total != 0.0 ? 100.0 * (gain / total) : 0.0;
   }
 }
 
@@ -134,27 +134,33 @@ void macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
           double* macd_out, double* signal_out, double* hist_out) {
   const int64_t lookback = slow + signal - 2;
   if (n <= lookback) return;
-  const double k_fast = per_to_k(fast);
-  const double k_slow = per_to_k(slow);
-  const double k_signal = per_to_k(signal);
+  const EmaStep fast_step(fast);
+  const EmaStep slow_step(slow);
+  const EmaStep signal_step(signal);
   // Both EMAs start at bar slow - 1: the slow one seeded over bars [0, slow), the fast one
   // over bars [slow - fast, slow), as TA-Lib does.
   double ema_slow = seed_sum(x, slow) / static_cast<double>(slow);
   double ema_fast = seed_sum(x + (slow - fast), fast) / static_cast<double>(fast);
   macd_out[slow - 1] = ema_fast - ema_slow;
   // The MACD line before the lookback is kept in macd_out (scratch there) to seed the signal.
-  for (int64_t t = slow; t < n; ++t) {
-    ema_fast = ema_step(ema_fast, x[t], k_fast);
-    ema_slow = ema_step(ema_slow, x[t], k_slow);
+  int64_t t = slow;
+  for (; t <= lookback; ++t) {
+    ema_fast = fast_step(ema_fast, x[t]);
+    ema_slow = slow_step(ema_slow, x[t]);
     macd_out[t] = ema_fast - ema_slow;
   }
   double sig = seed_sum(macd_out + (slow - 1), signal) / static_cast<double>(signal);
   signal_out[lookback] = sig;
   hist_out[lookback] = macd_out[lookback] - sig;
-  for (int64_t t = lookback + 1; t < n; ++t) {
-    sig = ema_step(sig, macd_out[t], k_signal);
+  // One pass for the rest: the three recurrences are independent chains and overlap.
+  for (; t < n; ++t) {
+    ema_fast = fast_step(ema_fast, x[t]);
+    ema_slow = slow_step(ema_slow, x[t]);
+    const double line = ema_fast - ema_slow;
+    sig = signal_step(sig, line);
+    macd_out[t] = line;
     signal_out[t] = sig;
-    hist_out[t] = macd_out[t] - sig;
+    hist_out[t] = line - sig;
   }
 }
 
