@@ -258,18 +258,6 @@ Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t 
 
 namespace {
 
-bool any_nan(const double* x, int64_t n) {
-  // Branch-free blocks so the compiler vectorises the scan; stop at the first block with NaN.
-  constexpr int64_t kBlock = 1024;
-  for (int64_t start = 0; start < n; start += kBlock) {
-    const int64_t end = std::min(n, start + kBlock);
-    bool found = false;
-    for (int64_t i = start; i < end; ++i) found |= (x[i] != x[i]);
-    if (found) return true;
-  }
-  return false;
-}
-
 bool row_valid(const ColumnView& c, int64_t i) {
   if (c.validity && !bit_is_set(c.validity, c.validity_offset + i)) return false;
   return c.values[i] == c.values[i];
@@ -299,24 +287,24 @@ void run_impl(const IndicatorDef& def, const ParamValues& params,
               const std::vector<ColumnView>& inputs, double* const* outputs,
               uint8_t* const* validity, int64_t* null_counts) {
   const int64_t n = inputs.empty() ? 0 : inputs[0].length;
-  bool dense = true;
-  for (const auto& c : inputs) {
-    if (c.validity || any_nan(c.values, n)) dense = false;
-  }
+  bool has_bitmap = false;
+  for (const auto& c : inputs) has_bitmap = has_bitmap || c.validity != nullptr;
   const double* in_ptrs[kMaxInputs];
-  if (dense) {
+  // Optimistic dense pass: the kernel itself reports a NaN, so clean input is read once.
+  if (!has_bitmap) {
     for (size_t k = 0; k < inputs.size(); ++k) in_ptrs[k] = inputs[k].values;
-    def.compute(in_ptrs, n, outputs, params);
-    for (int k = 0; k < def.n_outputs; ++k) {
-      const int64_t warmup = std::min(def.lookback(params, k), n);
-      std::fill(outputs[k], outputs[k] + warmup, kNaN);
-      if (validity) {
-        set_bits(validity[k], 0, warmup, false);
-        set_bits(validity[k], warmup, n, true);
+    if (def.compute(in_ptrs, n, outputs, params)) {
+      for (int k = 0; k < def.n_outputs; ++k) {
+        const int64_t warmup = std::min(def.lookback(params, k), n);
+        std::fill(outputs[k], outputs[k] + warmup, kNaN);
+        if (validity) {
+          set_bits(validity[k], 0, warmup, false);
+          set_bits(validity[k], warmup, n, true);
+        }
+        null_counts[k] = warmup;
       }
-      null_counts[k] = warmup;
+      return;
     }
-    return;
   }
   // Missing rows: run the dense kernel over the valid rows only, so state carries over a gap
   // and the warm-up counts valid values, then scatter back with the missing rows null.
@@ -340,7 +328,7 @@ void run_impl(const IndicatorDef& def, const ParamValues& params,
   for (int k = 0; k < def.n_outputs; ++k) {
     out_ptrs[k] = compact_out.data() + static_cast<size_t>(k) * stride;
   }
-  def.compute(in_ptrs, m, out_ptrs, params);
+  def.compute(in_ptrs, m, out_ptrs, params);  // compacted: no NaN left
   for (int k = 0; k < def.n_outputs; ++k) {
     const int64_t first = std::min(def.lookback(params, k), m);
     std::fill(outputs[k], outputs[k] + n, kNaN);

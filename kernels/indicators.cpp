@@ -8,52 +8,167 @@
 
 namespace nse::kernels {
 
-void rolling_mean_var(const double* x, int64_t n, int64_t period, double* mean_out,
-                      double* var_out) {
-  if (period < 1 || n < period) return;
-  const double p = static_cast<double>(period);
-  // End points are taken in blocks [b, b + period). Every window ending in a block contains
-  // x[b], so x[b] is the shift for the whole block: the window is the suffix of the previous
-  // block [t - period + 1, b) plus the prefix [b, t], each summed as deviations from x[b].
-  std::vector<double> suffix1(static_cast<size_t>(period));
-  std::vector<double> suffix2(var_out ? static_cast<size_t>(period) : 0);
-  for (int64_t b = period - 1; b < n; b += period) {
-    const double anchor = x[b];
-    const double* window_start = x + (b - period + 1);
-    double s1 = 0.0;
-    double s2 = 0.0;
-    suffix1[static_cast<size_t>(period - 1)] = 0.0;
-    if (var_out) suffix2[static_cast<size_t>(period - 1)] = 0.0;
-    for (int64_t k = period - 2; k >= 0; --k) {
-      const double d = window_start[k] - anchor;
-      s1 += d;
-      suffix1[static_cast<size_t>(k)] = s1;
-      if (var_out) {
-        s2 += d * d;
-        suffix2[static_cast<size_t>(k)] = s2;
+namespace {
+
+// Rolling mean/variance by blocks. End points are taken in blocks [b, b + period). Every window
+// ending in a block contains x[b], so x[b] is the shift for the whole block: the window is the
+// suffix [t - period + 1, b) of the previous block plus the prefix [b, t], both summed as
+// deviations from x[b]. Only values inside a window ever enter its sums, so a regime change
+// (prices from 1e9 to 1) leaves no residue, and the shift keeps the digits at any price level.
+// One stripe is a run of consecutive blocks; the suffix sums for its next block are built
+// backwards in the same loop that runs the current block forwards.
+template <bool kVar>
+struct MomentsStripe {
+  const double* x;
+  double* mean_out;
+  double* var_out;
+  size_t p;
+  double inv_p;
+  int64_t b;     // start of the current block
+  int64_t last;  // one past the stripe's last end point
+  double* cur1;
+  double* next1;
+  double* cur2;
+  double* next2;
+  bool nan_seen = false;
+  // Per-block state.
+  double anchor = 0.0, next_anchor = 0.0, q1 = 0.0, q2 = 0.0, s1 = 0.0, s2 = 0.0;
+
+  MomentsStripe(const double* x_, int64_t period, double* mean, double* var, double* scratch,
+                int64_t first, int64_t last_)
+      : x(x_), mean_out(mean), var_out(var), p(static_cast<size_t>(period)),
+        inv_p(1.0 / static_cast<double>(period)), b(first), last(last_), cur1(scratch),
+        next1(scratch + p), cur2(kVar ? scratch + 2 * p : nullptr),
+        next2(kVar ? scratch + 3 * p : nullptr) {
+    // Suffix sums for the first block.
+    const double a = x[b];
+    double t1 = 0.0, t2 = 0.0;
+    cur1[p - 1] = 0.0;
+    if (kVar) cur2[p - 1] = 0.0;
+    for (size_t k = p - 1; k-- > 0;) {
+      const double d = x[b - static_cast<int64_t>(p) + 1 + static_cast<int64_t>(k)] - a;
+      t1 += d;
+      cur1[k] = t1;
+      if (kVar) {
+        t2 += d * d;
+        cur2[k] = t2;
       }
     }
-    const int64_t block_end = std::min(b + period, n);
-    double q1 = 0.0;
-    double q2 = 0.0;
-    for (int64_t t = b; t < block_end; ++t) {
-      const size_t k = static_cast<size_t>(t - b);
-      const double d = x[t] - anchor;
-      q1 += d;
-      const double sum1 = suffix1[k] + q1;
-      mean_out[t] = anchor + sum1 / p;
-      if (var_out) {
-        q2 += d * d;
-        const double m1 = sum1 / p;
-        const double var = (suffix2[k] + q2) / p - m1 * m1;
-        var_out[t] = var > 0.0 ? var : 0.0;
-      }
+    nan_seen = (t1 != t1) || (a != a);
+  }
+
+  bool full_block_with_next() const { return b + static_cast<int64_t>(p) < last; }
+  bool done() const { return b >= last; }
+
+  void begin_block(bool with_next) {
+    anchor = x[b];
+    next_anchor = with_next ? x[b + static_cast<int64_t>(p)] : 0.0;
+    q1 = q2 = s1 = s2 = 0.0;
+  }
+  // Output k of the current block.
+  void emit(size_t k) {
+    const double d = x[b + static_cast<int64_t>(k)] - anchor;
+    q1 += d;
+    const double m1 = (cur1[k] + q1) * inv_p;
+    mean_out[b + static_cast<int64_t>(k)] = anchor + m1;
+    if (kVar) {
+      q2 += d * d;
+      const double var = (cur2[k] + q2) * inv_p - m1 * m1;
+      var_out[b + static_cast<int64_t>(k)] = var > 0.0 ? var : 0.0;
     }
   }
+  // Element p - 2 - k of the next block's suffix sums (the current block read backwards).
+  void suffix(size_t k) {
+    const double e = x[b + static_cast<int64_t>(p - 1 - k)] - next_anchor;
+    s1 += e;
+    next1[p - 2 - k] = s1;
+    if (kVar) {
+      s2 += e * e;
+      next2[p - 2 - k] = s2;
+    }
+  }
+  void end_block(bool with_next) {
+    nan_seen |= q1 != q1;
+    if (with_next) {
+      next1[p - 1] = 0.0;
+      std::swap(cur1, next1);
+      if (kVar) {
+        next2[p - 1] = 0.0;
+        std::swap(cur2, next2);
+      }
+      nan_seen |= next_anchor != next_anchor;
+    }
+    b += static_cast<int64_t>(p);
+  }
+  // Runs one block alone.
+  void run_block() {
+    const bool with_next = full_block_with_next();
+    begin_block(with_next);
+    if (with_next) {
+      for (size_t k = 0; k + 1 < p; ++k) {
+        emit(k);
+        suffix(k);
+      }
+      emit(p - 1);
+    } else {
+      const auto count = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(p), last - b));
+      for (size_t k = 0; k < count; ++k) emit(k);
+    }
+    end_block(with_next);
+  }
+};
+
+template <bool kVar>
+bool rolling_moments(const double* x, int64_t n, int64_t period, double* mean_out,
+                     double* var_out) {
+  if (period < 1 || n < period) return true;
+  // Stripes of a fixed number of blocks (so the result at t never depends on n), run two at a
+  // time in one loop: four independent dependency chains keep the adders busy.
+  const int64_t blocks_per_stripe = std::max<int64_t>(8, 4096 / period);
+  const int64_t stripe_len = blocks_per_stripe * period;
+  const auto scratch_len = static_cast<size_t>((kVar ? 4 : 2) * period);
+  std::vector<double> scratch(2 * scratch_len);
+  bool nan_seen = false;
+  for (int64_t first = period - 1; first < n; first += 2 * stripe_len) {
+    MomentsStripe<kVar> a(x, period, mean_out, var_out, scratch.data(), first,
+                          std::min(n, first + stripe_len));
+    if (first + stripe_len < n) {
+      MomentsStripe<kVar> c(x, period, mean_out, var_out, scratch.data() + scratch_len,
+                            first + stripe_len, std::min(n, first + 2 * stripe_len));
+      const size_t p = a.p;
+      while (a.full_block_with_next() && c.full_block_with_next()) {
+        a.begin_block(true);
+        c.begin_block(true);
+        for (size_t k = 0; k + 1 < p; ++k) {
+          a.emit(k);
+          c.emit(k);
+          a.suffix(k);
+          c.suffix(k);
+        }
+        a.emit(p - 1);
+        c.emit(p - 1);
+        a.end_block(true);
+        c.end_block(true);
+      }
+      while (!c.done()) c.run_block();
+      nan_seen |= c.nan_seen;
+    }
+    while (!a.done()) a.run_block();
+    nan_seen |= a.nan_seen;
+  }
+  return !nan_seen;
 }
 
-void sma(const double* x, int64_t n, int64_t period, double* out) {
-  rolling_mean_var(x, n, period, out, nullptr);
+}  // namespace
+
+bool rolling_mean_var(const double* x, int64_t n, int64_t period, double* mean_out,
+                      double* var_out) {
+  return var_out ? rolling_moments<true>(x, n, period, mean_out, var_out)
+                 : rolling_moments<false>(x, n, period, mean_out, nullptr);
+}
+
+bool sma(const double* x, int64_t n, int64_t period, double* out) {
+  return rolling_mean_var(x, n, period, out, nullptr);
 }
 
 namespace {
@@ -71,7 +186,7 @@ struct EmaStep {
   double operator()(double prev, double value) const { return prev * keep + value * k; }
 };
 
-// Plain sequential sum, as TA-Lib seeds its EMAs.
+// Plain sequential sum, as TA-Lib seeds its EMAs (a NaN in the seed window propagates).
 inline double seed_sum(const double* x, int64_t count) {
   double total = 0.0;
   for (int64_t i = 0; i < count; ++i) total += x[i];
@@ -80,34 +195,73 @@ inline double seed_sum(const double* x, int64_t count) {
 
 }  // namespace
 
-void ema(const double* x, int64_t n, int64_t period, bool seed_first, double* out) {
+namespace {
+
+// Runs e = e keep + x[t] k over t in [begin, end), writing out[t]; returns the last e.
+// Four steps at a time, so that the loop-carried chain is one multiply and one add per four
+// bars: e[t+3] = e[t-1] keep^4 + (((y0 keep + y1) keep + y2) keep + y3) with y = x k, and the
+// inner polynomial does not depend on e. Deterministic for a given start; within a few ulps
+// of the one-step recurrence.
+double ema_run(const double* x, int64_t begin, int64_t end, double e, const EmaStep& step,
+               double* out) {
+  const double keep = step.keep;
+  const double keep2 = keep * keep;
+  const double keep3 = keep2 * keep;
+  const double keep4 = keep2 * keep2;
+  int64_t t = begin;
+  for (; t + 4 <= end; t += 4) {
+    const double y0 = x[t] * step.k;
+    const double y1 = x[t + 1] * step.k;
+    const double y2 = x[t + 2] * step.k;
+    const double y3 = x[t + 3] * step.k;
+    const double p1 = y0 * keep + y1;
+    const double p2 = p1 * keep + y2;
+    const double p3 = p2 * keep + y3;
+    out[t] = e * keep + y0;
+    out[t + 1] = e * keep2 + p1;
+    out[t + 2] = e * keep3 + p2;
+    e = e * keep4 + p3;
+    out[t + 3] = e;
+  }
+  for (; t < end; ++t) {
+    e = step(e, x[t]);
+    out[t] = e;
+  }
+  return e;
+}
+
+}  // namespace
+
+bool ema(const double* x, int64_t n, int64_t period, bool seed_first, double* out) {
   const EmaStep step(period);
   int64_t t;
   double prev;
   if (seed_first) {
-    if (n < 1) return;
+    if (n < 1) return true;
     prev = x[0];
     t = 1;
     out[0] = prev;
   } else {
-    if (n < period) return;
+    if (n < period) return true;
     prev = seed_sum(x, period) / static_cast<double>(period);
     t = period;
     out[period - 1] = prev;
   }
-  for (; t < n; ++t) {
-    prev = step(prev, x[t]);
-    out[t] = prev;
-  }
+  // A NaN anywhere propagates into every later value, so the last one tells. (A false alarm,
+  // e.g. inf - inf, only costs a rerun over the valid rows, which gives the same values.)
+  const double last = ema_run(x, t, n, prev, step, out);
+  return last == last;
 }
 
-void rsi(const double* x, int64_t n, int64_t period, double* out) {
-  if (n <= period) return;
+bool rsi(const double* x, int64_t n, int64_t period, double* out) {
+  if (n <= period) return true;
   const double p = static_cast<double>(period);
   double gain = 0.0;
   double loss = 0.0;
+  bool nan_seen = x[0] != x[0];
   for (int64_t t = 1; t <= period; ++t) {
     const double change = x[t] - x[t - 1];
+    nan_seen |= change != change;
     gain += change > 0.0 ? change : 0.0;
     loss += change < 0.0 ? -change : 0.0;
   }
@@ -121,6 +275,7 @@ void rsi(const double* x, int64_t n, int64_t period, double* out) {
   const double inv_p = 1.0 / p;
   for (int64_t t = period + 1; t < n; ++t) {
     const double change = x[t] - x[t - 1];
+    nan_seen |= change != change;
     const double up = change > 0.0 ? change : 0.0;
     const double down = change < 0.0 ? -change : 0.0;
     gain = gain * keep + up * inv_p;
@@ -128,12 +283,13 @@ void rsi(const double* x, int64_t n, int64_t period, double* out) {
     const double total = gain + loss;
     out[t] = total != 0.0 ? 100.0 * (gain / total) : 0.0;
   }
+  return !nan_seen;
 }
 
-void macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
+bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
           double* macd_out, double* signal_out, double* hist_out) {
   const int64_t lookback = slow + signal - 2;
-  if (n <= lookback) return;
+  if (n <= lookback) return true;
   const EmaStep fast_step(fast);
   const EmaStep slow_step(slow);
   const EmaStep signal_step(signal);
@@ -142,9 +298,11 @@ void macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
   double ema_slow = seed_sum(x, slow) / static_cast<double>(slow);
   double ema_fast = seed_sum(x + (slow - fast), fast) / static_cast<double>(fast);
   macd_out[slow - 1] = ema_fast - ema_slow;
+  bool nan_seen = ema_slow != ema_slow;  // the slow seed covers every bar up to slow - 1
   // The MACD line before the lookback is kept in macd_out (scratch there) to seed the signal.
   int64_t t = slow;
   for (; t <= lookback; ++t) {
+    nan_seen |= x[t] != x[t];
     ema_fast = fast_step(ema_fast, x[t]);
     ema_slow = slow_step(ema_slow, x[t]);
     macd_out[t] = ema_fast - ema_slow;
@@ -154,6 +312,7 @@ void macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
   hist_out[lookback] = macd_out[lookback] - sig;
   // One pass for the rest: the three recurrences are independent chains and overlap.
   for (; t < n; ++t) {
+    nan_seen |= x[t] != x[t];
     ema_fast = fast_step(ema_fast, x[t]);
     ema_slow = slow_step(ema_slow, x[t]);
     const double line = ema_fast - ema_slow;
@@ -162,18 +321,20 @@ void macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
     signal_out[t] = sig;
     hist_out[t] = line - sig;
   }
+  return !nan_seen;
 }
 
-void bbands(const double* x, int64_t n, int64_t period, double num_std, double* upper,
+bool bbands(const double* x, int64_t n, int64_t period, double num_std, double* upper,
             double* middle, double* lower) {
-  if (n < period) return;
+  if (n < period) return true;
   // The variance goes to `upper` first and is turned into the band in place.
-  rolling_mean_var(x, n, period, middle, upper);
+  if (!rolling_mean_var(x, n, period, middle, upper)) return false;
   for (int64_t t = period - 1; t < n; ++t) {
     const double width = num_std * std::sqrt(upper[t]);
     upper[t] = middle[t] + width;
     lower[t] = middle[t] - width;
   }
+  return true;
 }
 
 }  // namespace nse::kernels
@@ -191,21 +352,21 @@ ParamSpec period_param(double default_value, double min_value = 1) {
   return {"period", ParamKind::Integer, default_value, min_value, kMaxPeriod, false, nullptr};
 }
 
-void compute_sma(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  kernels::sma(in[0], n, p.integer(0), out[0]);
+bool compute_sma(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
+  return kernels::sma(in[0], n, p.integer(0), out[0]);
 }
-void compute_ema(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  kernels::ema(in[0], n, p.integer(0), p.integer(1) == 1, out[0]);
+bool compute_ema(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
+  return kernels::ema(in[0], n, p.integer(0), p.integer(1) == 1, out[0]);
 }
-void compute_rsi(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  kernels::rsi(in[0], n, p.integer(0), out[0]);
+bool compute_rsi(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
+  return kernels::rsi(in[0], n, p.integer(0), out[0]);
 }
-void compute_macd(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  kernels::macd(in[0], n, p.integer(0), p.integer(1), p.integer(2), out[0], out[1], out[2]);
+bool compute_macd(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
+  return kernels::macd(in[0], n, p.integer(0), p.integer(1), p.integer(2), out[0], out[1], out[2]);
 }
-void compute_bbands(const double* const* in, int64_t n, double* const* out,
+bool compute_bbands(const double* const* in, int64_t n, double* const* out,
                     const ParamValues& p) {
-  kernels::bbands(in[0], n, p.integer(0), p.real(1), out[0], out[1], out[2]);
+  return kernels::bbands(in[0], n, p.integer(0), p.real(1), out[0], out[1], out[2]);
 }
 
 Status check_fast_slow(const ParamValues& p, int fast, int slow, const char* where) {
@@ -220,13 +381,15 @@ Status check_macd(const ParamValues& p) { return check_fast_slow(p, 0, 1, "macd"
 
 // The five-indicator overlay: parameters in the order sma, ema, rsi, macd (3), bbands (2);
 // outputs sma, ema, rsi, macd, macd_signal, macd_hist, bb_upper, bb_middle, bb_lower.
-void compute_overlay(const double* const* in, int64_t n, double* const* out,
+bool compute_overlay(const double* const* in, int64_t n, double* const* out,
                      const ParamValues& p) {
-  kernels::sma(in[0], n, p.integer(0), out[0]);
-  kernels::ema(in[0], n, p.integer(1), false, out[1]);
-  kernels::rsi(in[0], n, p.integer(2), out[2]);
-  kernels::macd(in[0], n, p.integer(3), p.integer(4), p.integer(5), out[3], out[4], out[5]);
-  kernels::bbands(in[0], n, p.integer(6), p.real(7), out[6], out[7], out[8]);
+  // Stop at the first kernel that sees a NaN: the engine reruns the call over the valid rows.
+  return kernels::sma(in[0], n, p.integer(0), out[0]) &&
+         kernels::ema(in[0], n, p.integer(1), false, out[1]) &&
+         kernels::rsi(in[0], n, p.integer(2), out[2]) &&
+         kernels::macd(in[0], n, p.integer(3), p.integer(4), p.integer(5), out[3], out[4],
+                       out[5]) &&
+         kernels::bbands(in[0], n, p.integer(6), p.real(7), out[6], out[7], out[8]);
 }
 Status check_overlay(const ParamValues& p) { return check_fast_slow(p, 3, 4, "overlay"); }
 int64_t overlay_lookback(const ParamValues& p, int output) {

@@ -266,6 +266,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("lookback", &nse::lookback, py::arg("name"), py::arg("kwargs"),
         "Number of leading null rows for these parameters (dense input).");
   m.def("describe", &nse::describe, "The indicator table: names, inputs, outputs, parameters.");
+  m.def("pool_stats", [] { return py::make_tuple(nse::pool_cached_bytes(), nse::pool_limit_bytes()); },
+        "(bytes cached, limit) of the output-buffer pool.");
   m.def("compute_numpy", &nse::compute_numpy, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),

@@ -59,7 +59,8 @@ struct ParamValues {
   int64_t integer(int i) const { return static_cast<int64_t>(values[static_cast<size_t>(i)]); }
 };
 
-using ComputeFn = void (*)(const double* const* inputs, int64_t n, double* const* outputs,
+// Returns false if an input held a NaN (the engine then reruns over the valid rows only).
+using ComputeFn = bool (*)(const double* const* inputs, int64_t n, double* const* outputs,
                            const ParamValues& params);
 
 struct IndicatorDef {
