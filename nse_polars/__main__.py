@@ -1,4 +1,4 @@
-"""Command line: ``python -m nse_polars demo`` (also installed as ``nse-polars``)."""
+"""Command line: ``nse-polars demo`` (also ``python -m nse_polars demo`` outside the source tree)."""
 
 from __future__ import annotations
 

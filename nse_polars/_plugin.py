@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from polars.plugins import register_plugin_function
 
-from nse_polars import _core
+try:
+    from nse_polars import _core
+except ImportError as exc:  # pragma: no cover - depends on how Python was started
+    msg = (
+        "nse_polars: the compiled module nse_polars._core was not found. If you are running "
+        "Python from the repository root, the source folder shadows the installed package: "
+        "run from another directory (or use the `nse-polars` command), or install in place "
+        "with `pip install -e .`"
+    )
+    raise ImportError(msg) from exc
 
 if TYPE_CHECKING:
     import polars as pl
