@@ -66,21 +66,17 @@ class BufferPool {
   void* acquire(size_t bytes, size_t* capacity) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      // Smallest cached buffer that fits without wasting more than a quarter of it.
-      size_t best = free_.size();
-      for (size_t i = 0; i < free_.size(); ++i) {
+      // The most recently returned buffer that fits without wasting more than a quarter of
+      // it: the last one released is the likeliest to still be in cache.
+      for (size_t i = free_.size(); i-- > 0;) {
         const size_t c = free_[i].first;
-        if (c >= bytes && c - bytes <= c / 4 && (best == free_.size() || c < free_[best].first)) {
-          best = i;
+        if (c >= bytes && c - bytes <= c / 4) {
+          *capacity = c;
+          void* p = free_[i].second;
+          cached_ -= c;
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          return p;
         }
-      }
-      if (best != free_.size()) {
-        *capacity = free_[best].first;
-        void* p = free_[best].second;
-        cached_ -= *capacity;
-        free_[best] = free_.back();
-        free_.pop_back();
-        return p;
       }
     }
     *capacity = bytes;
@@ -170,6 +166,9 @@ std::string dtype_name(const char* format) {
     if (f == entry.format) return entry.name;
   }
   if (f.rfind("ts", 0) == 0) return "Datetime";
+  if (f.rfind("+w", 0) == 0) return "Array";
+  if (f.rfind("_pli128", 0) == 0) return "Int128";
+  if (f.rfind("_plu128", 0) == 0) return "UInt128";
   if (f.rfind("tD", 0) == 0) return "Duration";
   if (f.rfind("tt", 0) == 0) return "Time";
   if (f.rfind("d:", 0) == 0) return "Decimal";
@@ -218,6 +217,19 @@ void convert_any(char format, const ArrowArray& chunk, double* dst) {
 
 }  // namespace
 
+Status check_numeric(const ArrowSchema& schema, const std::string& column) {
+  const char* format = schema.format ? schema.format : "";
+  // Categorical and Enum arrive dictionary-encoded: integer codes whose values mean nothing.
+  if (schema.dictionary != nullptr) {
+    return Status::Error("column `" + column +
+                         "` has dtype Categorical/Enum (dictionary-encoded); expected a numeric "
+                         "column (floats or integers)");
+  }
+  if (std::strcmp(format, "n") == 0 || is_numeric_format(format)) return Status::Ok();
+  return Status::Error("column `" + column + "` has dtype " + dtype_name(format) +
+                       "; expected a numeric column (floats or integers)");
+}
+
 Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
                    const std::string& column, InputColumn* out) {
   int64_t total = 0;
@@ -231,10 +243,8 @@ Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t 
     out->view.values = out->storage.as<double>();
     return Status::Ok();
   }
-  if (!is_numeric_format(format)) {
-    return Status::Error("column `" + column + "` has dtype " + dtype_name(format) +
-                         "; expected a numeric column (floats or integers)");
-  }
+  Status s = check_numeric(schema, column);
+  if (!s.ok) return s;
   if (n_chunks == 1 && format[0] == 'g') {  // the common case: read the buffer in place
     const ArrowArray& chunk = *chunks[0];
     out->view.values = static_cast<const double*>(chunk.buffers[1]) + chunk.offset;
@@ -258,9 +268,10 @@ Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t 
 
 namespace {
 
+// Null, NaN and +/-inf rows are missing (an infinite price is as unusable as a NaN one).
 bool row_valid(const ColumnView& c, int64_t i) {
   if (c.validity && !bit_is_set(c.validity, c.validity_offset + i)) return false;
-  return c.values[i] == c.values[i];
+  return c.values[i] - c.values[i] == 0.0;
 }
 
 // Sets bits [from, to) of `bitmap` to `value`, whole bytes at a time where possible.

@@ -59,6 +59,9 @@ struct InputColumn {
 std::string dtype_name(const char* format);
 bool is_numeric_format(const char* format);
 
+// Ok for a numeric or Null-typed column; otherwise an error naming the column and its dtype.
+Status check_numeric(const ArrowSchema& schema, const std::string& column);
+
 // Reads `n_chunks` arrays of the type described by `schema`. `column` names the column in
 // errors.
 Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,

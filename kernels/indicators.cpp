@@ -9,6 +9,12 @@
 namespace nse::kernels {
 
 namespace {
+// True for finite values; false for NaN and +/-inf (x - x is NaN for both). Sums and EMAs
+// propagate non-finite values, so checking a running sum checks every value that entered it.
+inline bool finite(double v) { return v - v == 0.0; }
+}  // namespace
+
+namespace {
 
 // Rolling mean/variance by blocks. End points are taken in blocks [b, b + period). Every window
 // ending in a block contains x[b], so x[b] is the shift for the whole block: the window is the
@@ -54,7 +60,7 @@ struct MomentsStripe {
         cur2[k] = t2;
       }
     }
-    nan_seen = (t1 != t1) || (a != a);
+    nan_seen = !finite(t1) || !finite(a);
   }
 
   bool full_block_with_next() const { return b + static_cast<int64_t>(p) < last; }
@@ -88,7 +94,7 @@ struct MomentsStripe {
     }
   }
   void end_block(bool with_next) {
-    nan_seen |= q1 != q1;
+    nan_seen |= !finite(q1);
     if (with_next) {
       next1[p - 1] = 0.0;
       std::swap(cur1, next1);
@@ -96,7 +102,7 @@ struct MomentsStripe {
         next2[p - 1] = 0.0;
         std::swap(cur2, next2);
       }
-      nan_seen |= next_anchor != next_anchor;
+      nan_seen |= !finite(next_anchor);
     }
     b += static_cast<int64_t>(p);
   }
@@ -174,16 +180,15 @@ bool sma(const double* x, int64_t n, int64_t period, double* out) {
 namespace {
 
 // e[t] = e[t-1] (1 - k) + x[t] k: the same recurrence as TA-Lib's ((x - e) k + e), written
-// so that only one multiply and one add sit on the loop-carried chain (TA-Lib's form has three
-// dependent operations), which makes it about 1.4x faster. Results differ from TA-Lib's in the
-// last bits only (about 1e-16 relative; the chain is contractive, so errors do not grow).
+// so that the loop-carried chain is a multiply and an add (see ema_run). Results differ from
+// TA-Lib's in the last bits only (about 1e-16 relative; the recurrence is contractive, so
+// rounding errors do not grow).
 struct EmaStep {
   double keep;  // 1 - k
   double k;
   explicit EmaStep(int64_t period)
       : keep(1.0 - 2.0 / static_cast<double>(period + 1)),
         k(2.0 / static_cast<double>(period + 1)) {}
-  double operator()(double prev, double value) const { return prev * keep + value * k; }
 };
 
 // Plain sequential sum, as TA-Lib seeds its EMAs (a NaN in the seed window propagates).
@@ -223,9 +228,25 @@ double ema_run(const double* x, int64_t begin, int64_t end, double e, const EmaS
     e = e * keep4 + p3;
     out[t + 3] = e;
   }
-  for (; t < end; ++t) {
-    e = step(e, x[t]);
-    out[t] = e;
+  // A partial group uses the same formulas as a full one, so each value depends only on the
+  // bars up to it: truncating the series never changes an earlier output, not even in the
+  // last bit (a crossover signal must not flip because later bars arrived).
+  const int64_t left = end - t;
+  if (left > 0) {
+    const double y0 = x[t] * step.k;
+    out[t] = e * keep + y0;
+    double last = out[t];
+    if (left > 1) {
+      const double p1 = y0 * keep + x[t + 1] * step.k;
+      out[t + 1] = e * keep2 + p1;
+      last = out[t + 1];
+      if (left > 2) {
+        const double p2 = p1 * keep + x[t + 2] * step.k;
+        out[t + 2] = e * keep3 + p2;
+        last = out[t + 2];
+      }
+    }
+    e = last;
   }
   return e;
 }
@@ -247,10 +268,9 @@ bool ema(const double* x, int64_t n, int64_t period, bool seed_first, double* ou
     t = period;
     out[period - 1] = prev;
   }
-  // A NaN anywhere propagates into every later value, so the last one tells. (A false alarm,
-  // e.g. inf - inf, only costs a rerun over the valid rows, which gives the same values.)
-  const double last = ema_run(x, t, n, prev, step, out);
-  return last == last;
+  // A NaN or inf anywhere propagates into every later value, so the last one tells. (A false
+  // alarm, an overflow of finite values, only costs a rerun that gives the same values.)
+  return finite(ema_run(x, t, n, prev, step, out));
 }
 
 bool rsi(const double* x, int64_t n, int64_t period, double* out) {
@@ -258,10 +278,10 @@ bool rsi(const double* x, int64_t n, int64_t period, double* out) {
   const double p = static_cast<double>(period);
   double gain = 0.0;
   double loss = 0.0;
-  bool nan_seen = x[0] != x[0];
+  bool nan_seen = !finite(x[0]);
   for (int64_t t = 1; t <= period; ++t) {
     const double change = x[t] - x[t - 1];
-    nan_seen |= change != change;
+    nan_seen |= !finite(change);
     gain += change > 0.0 ? change : 0.0;
     loss += change < 0.0 ? -change : 0.0;
   }
@@ -275,7 +295,7 @@ bool rsi(const double* x, int64_t n, int64_t period, double* out) {
   const double inv_p = 1.0 / p;
   for (int64_t t = period + 1; t < n; ++t) {
     const double change = x[t] - x[t - 1];
-    nan_seen |= change != change;
+    nan_seen |= !finite(change);
     const double up = change > 0.0 ? change : 0.0;
     const double down = change < 0.0 ? -change : 0.0;
     gain = gain * keep + up * inv_p;
@@ -290,21 +310,24 @@ bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
           double* macd_out, double* signal_out, double* hist_out) {
   const int64_t lookback = slow + signal - 2;
   if (n <= lookback) return true;
-  const EmaStep fast_step(fast);
-  const EmaStep slow_step(slow);
-  const EmaStep signal_step(signal);
+  // TA-Lib's exact operation order, ((x - e) k) + e, unlike ema(): the MACD line is a small
+  // difference of two EMAs near the price, so last-bit differences in the EMAs become visible
+  // relative differences in the line; this way it matches TA-Lib to the bit.
+  const double k_fast = 2.0 / static_cast<double>(fast + 1);
+  const double k_slow = 2.0 / static_cast<double>(slow + 1);
+  const double k_signal = 2.0 / static_cast<double>(signal + 1);
   // Both EMAs start at bar slow - 1: the slow one seeded over bars [0, slow), the fast one
   // over bars [slow - fast, slow), as TA-Lib does.
   double ema_slow = seed_sum(x, slow) / static_cast<double>(slow);
   double ema_fast = seed_sum(x + (slow - fast), fast) / static_cast<double>(fast);
   macd_out[slow - 1] = ema_fast - ema_slow;
-  bool nan_seen = ema_slow != ema_slow;  // the slow seed covers every bar up to slow - 1
+  bool nan_seen = !finite(ema_slow);  // the slow seed covers every bar up to slow - 1
   // The MACD line before the lookback is kept in macd_out (scratch there) to seed the signal.
   int64_t t = slow;
   for (; t <= lookback; ++t) {
-    nan_seen |= x[t] != x[t];
-    ema_fast = fast_step(ema_fast, x[t]);
-    ema_slow = slow_step(ema_slow, x[t]);
+    nan_seen |= !finite(x[t]);
+    ema_fast = ((x[t] - ema_fast) * k_fast) + ema_fast;
+    ema_slow = ((x[t] - ema_slow) * k_slow) + ema_slow;
     macd_out[t] = ema_fast - ema_slow;
   }
   double sig = seed_sum(macd_out + (slow - 1), signal) / static_cast<double>(signal);
@@ -312,11 +335,11 @@ bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal
   hist_out[lookback] = macd_out[lookback] - sig;
   // One pass for the rest: the three recurrences are independent chains and overlap.
   for (; t < n; ++t) {
-    nan_seen |= x[t] != x[t];
-    ema_fast = fast_step(ema_fast, x[t]);
-    ema_slow = slow_step(ema_slow, x[t]);
+    nan_seen |= !finite(x[t]);
+    ema_fast = ((x[t] - ema_fast) * k_fast) + ema_fast;
+    ema_slow = ((x[t] - ema_slow) * k_slow) + ema_slow;
     const double line = ema_fast - ema_slow;
-    sig = signal_step(sig, line);
+    sig = ((line - sig) * k_signal) + sig;
     macd_out[t] = line;
     signal_out[t] = sig;
     hist_out[t] = line - sig;

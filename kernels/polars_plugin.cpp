@@ -142,13 +142,7 @@ void output_field(const char* indicator, const ArrowSchema* fields, size_t n_fie
     ParamValues params;
     Status s = resolve(indicator, kwargs, kwargs_len, &def, &params);
     if (s.ok) s = check_arity(*def, n_fields);
-    for (size_t i = 0; s.ok && i < n_fields; ++i) {
-      const char* format = fields[i].format ? fields[i].format : "";
-      if (!is_numeric_format(format) && std::string(format) != "n") {
-        s = Status::Error("column `" + field_name(&fields[i]) + "` has dtype " +
-                          dtype_name(format) + "; expected a numeric column (floats or integers)");
-      }
-    }
+    for (size_t i = 0; s.ok && i < n_fields; ++i) s = check_numeric(fields[i], field_name(&fields[i]));
     if (!s.ok) {
       set_error(indicator, s.message);
       return;

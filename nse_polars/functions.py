@@ -2,9 +2,10 @@
 
 Every function computes in float64 from any numeric input column (floats or integers) and
 returns a column of the same length. Definitions, seeding and warm-up follow TA-Lib exactly;
-the first ``lookback`` rows are null. A null or NaN input row gives a null output row, and the
-indicator's state carries over from the last valid value (warm-up counts valid values only),
-unlike TA-Lib, where one NaN poisons every later value.
+the first ``lookback`` rows are null. A null, NaN or +/-inf input row gives a null output row,
+and the indicator's state carries over from the last valid value (warm-up counts valid values
+only), unlike TA-Lib, where one NaN poisons every later value. Truncating a series never
+changes an earlier output, not even in the last bit.
 """
 
 from __future__ import annotations
@@ -116,17 +117,17 @@ def rsi(expr: IntoExpr, period: int = 14) -> pl.Expr:
     >>> df = pl.DataFrame({"close": [1.0, 2.0, 1.0, 2.0, 3.0]})
     >>> df.select(nse.rsi("close", 2).round(4))
     shape: (5, 1)
-    ┌─────────┐
-    │ close   │
-    │ ---     │
-    │ f64     │
-    ╞═════════╡
-    │ null    │
-    │ null    │
-    │ 50.0    │
-    │ 75.0    │
-    │ 85.7143 │
-    └─────────┘
+    ┌───────┐
+    │ close │
+    │ ---   │
+    │ f64   │
+    ╞═══════╡
+    │ null  │
+    │ null  │
+    │ 50.0  │
+    │ 75.0  │
+    │ 87.5  │
+    └───────┘
     """
     return _plugin.call("rsi", [expr], period=period)
 
@@ -165,8 +166,8 @@ def macd(expr: IntoExpr, fast: int = 12, slow: int = 26, signal: int = 9) -> pl.
     │ null     ┆ null     ┆ null     │
     │ null     ┆ null     ┆ null     │
     │ null     ┆ null     ┆ null     │
-    │ 1.083333 ┆ 0.875    ┆ 0.208333 │
-    │ 2.180556 ┆ 1.743056 ┆ 0.4375   │
+    │ 1.166667 ┆ 0.916667 ┆ 0.25     │
+    │ 2.194444 ┆ 1.768519 ┆ 0.425926 │
     └──────────┴──────────┴──────────┘
     """
     return _plugin.call("macd", [expr], fast=fast, slow=slow, signal=signal)
