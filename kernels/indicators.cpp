@@ -4,9 +4,20 @@
 #include <cmath>
 #include <vector>
 
+#include "isa.h"
 #include "params.h"
 
 namespace nse::kernels {
+
+// The SIMD translation units (moments_avx2.cpp, moments_avx512.cpp).
+namespace avx2 {
+int64_t rolling_moments_groups(const double* x, int64_t n, int64_t period, double* mean_out,
+                               double* var_out, bool* clean);
+}
+namespace avx512 {
+int64_t rolling_moments_groups(const double* x, int64_t n, int64_t period, double* mean_out,
+                               double* var_out, bool* clean);
+}
 
 namespace {
 // True for finite values; false for NaN and +/-inf (x - x is NaN for both). Sums and EMAs
@@ -16,13 +27,6 @@ inline bool finite(double v) { return v - v == 0.0; }
 
 namespace {
 
-// Rolling mean/variance by blocks. End points are taken in blocks [b, b + period). Every window
-// ending in a block contains x[b], so x[b] is the shift for the whole block: the window is the
-// suffix [t - period + 1, b) of the previous block plus the prefix [b, t], both summed as
-// deviations from x[b]. Only values inside a window ever enter its sums, so a regime change
-// (prices from 1e9 to 1) leaves no residue, and the shift keeps the digits at any price level.
-// One stripe is a run of consecutive blocks; the suffix sums for its next block are built
-// backwards in the same loop that runs the current block forwards.
 template <bool kVar>
 struct MomentsStripe {
   const double* x;
@@ -31,14 +35,12 @@ struct MomentsStripe {
   size_t p;
   double inv_p;
   int64_t b;     // start of the current block
-  int64_t last;  // one past the stripe's last end point
+  int64_t last;  // one past the last end point
   double* cur1;
   double* next1;
   double* cur2;
   double* next2;
   bool nan_seen = false;
-  // Per-block state.
-  double anchor = 0.0, next_anchor = 0.0, q1 = 0.0, q2 = 0.0, s1 = 0.0, s2 = 0.0;
 
   MomentsStripe(const double* x_, int64_t period, double* mean, double* var, double* scratch,
                 int64_t first, int64_t last_)
@@ -51,118 +53,96 @@ struct MomentsStripe {
     double t1 = 0.0, t2 = 0.0;
     cur1[p - 1] = 0.0;
     if (kVar) cur2[p - 1] = 0.0;
-    for (size_t k = p - 1; k-- > 0;) {
-      const double d = x[b - static_cast<int64_t>(p) + 1 + static_cast<int64_t>(k)] - a;
+    for (size_t k = 0; k + 1 < p; ++k) {
+      const double d = x[b - 1 - static_cast<int64_t>(k)] - a;
       t1 += d;
-      cur1[k] = t1;
+      cur1[p - 2 - k] = t1;
       if (kVar) {
         t2 += d * d;
-        cur2[k] = t2;
+        cur2[p - 2 - k] = t2;
       }
     }
     nan_seen = !finite(t1) || !finite(a);
   }
 
-  bool full_block_with_next() const { return b + static_cast<int64_t>(p) < last; }
-  bool done() const { return b >= last; }
-
-  void begin_block(bool with_next) {
-    anchor = x[b];
-    next_anchor = with_next ? x[b + static_cast<int64_t>(p)] : 0.0;
-    q1 = q2 = s1 = s2 = 0.0;
-  }
-  // Output k of the current block.
-  void emit(size_t k) {
-    const double d = x[b + static_cast<int64_t>(k)] - anchor;
-    q1 += d;
-    const double m1 = (cur1[k] + q1) * inv_p;
-    mean_out[b + static_cast<int64_t>(k)] = anchor + m1;
-    if (kVar) {
-      q2 += d * d;
-      const double var = (cur2[k] + q2) * inv_p - m1 * m1;
-      var_out[b + static_cast<int64_t>(k)] = var > 0.0 ? var : 0.0;
-    }
-  }
-  // Element p - 2 - k of the next block's suffix sums (the current block read backwards).
-  void suffix(size_t k) {
-    const double e = x[b + static_cast<int64_t>(p - 1 - k)] - next_anchor;
-    s1 += e;
-    next1[p - 2 - k] = s1;
-    if (kVar) {
-      s2 += e * e;
-      next2[p - 2 - k] = s2;
-    }
-  }
-  void end_block(bool with_next) {
-    nan_seen |= !finite(q1);
-    if (with_next) {
-      next1[p - 1] = 0.0;
-      std::swap(cur1, next1);
-      if (kVar) {
-        next2[p - 1] = 0.0;
-        std::swap(cur2, next2);
-      }
-      nan_seen |= !finite(next_anchor);
-    }
-    b += static_cast<int64_t>(p);
-  }
-  // Runs one block alone.
-  void run_block() {
-    const bool with_next = full_block_with_next();
-    begin_block(with_next);
-    if (with_next) {
-      for (size_t k = 0; k + 1 < p; ++k) {
-        emit(k);
-        suffix(k);
-      }
-      emit(p - 1);
-    } else {
+  void run() {
+    while (b < last) {
+      const bool with_next = b + static_cast<int64_t>(p) < last;
+      const double anchor = x[b];
+      const double next_anchor = with_next ? x[b + static_cast<int64_t>(p)] : 0.0;
+      const double* xb = x + b;
+      double* mb = mean_out + b;
+      double* vb = kVar ? var_out + b : nullptr;
+      double q1 = 0.0, q2 = 0.0, s1 = 0.0, s2 = 0.0;
       const auto count = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(p), last - b));
-      for (size_t k = 0; k < count; ++k) emit(k);
+      for (size_t k = 0; k < count; ++k) {
+        const double d = xb[k] - anchor;
+        q1 += d;
+        const double m1 = (cur1[k] + q1) * inv_p;
+        mb[k] = anchor + m1;
+        if (kVar) {
+          q2 += d * d;
+          const double var = (cur2[k] + q2) * inv_p - m1 * m1;
+          vb[k] = var > 0.0 ? var : 0.0;
+        }
+        // The next block's suffix sums, from this block read backwards: a second dependency
+        // chain in the same loop.
+        if (with_next && k + 1 < p) {
+          const double e = xb[p - 1 - k] - next_anchor;
+          s1 += e;
+          next1[p - 2 - k] = s1;
+          if (kVar) {
+            s2 += e * e;
+            next2[p - 2 - k] = s2;
+          }
+        }
+      }
+      nan_seen |= !finite(q1);
+      if (with_next) {
+        nan_seen |= !finite(next_anchor);
+        next1[p - 1] = 0.0;
+        std::swap(cur1, next1);
+        if (kVar) {
+          next2[p - 1] = 0.0;
+          std::swap(cur2, next2);
+        }
+      }
+      b += static_cast<int64_t>(p);
     }
-    end_block(with_next);
   }
 };
 
+// End points are taken in blocks [b, b + period) from b = period - 1. Every window ending in a
+// block contains x[b], so x[b] is the shift for the whole block: the window is the suffix
+// [t - period + 1, b) of the previous block plus the prefix [b, t], both summed as deviations
+// from x[b]. Only values inside a window ever enter its sums, so a regime change (prices from
+// 1e9 to 1) leaves no residue, and the shift keeps the digits at any price level. The block
+// grid is fixed by `period` alone, so the value at t never depends on later bars. With AVX2 or
+// AVX-512, groups of four blocks run one per SIMD lane (moments_simd.h) with the same
+// arithmetic; the scalar code finishes the rest.
 template <bool kVar>
 bool rolling_moments(const double* x, int64_t n, int64_t period, double* mean_out,
                      double* var_out) {
   if (period < 1 || n < period) return true;
-  // Stripes of a fixed number of blocks (so the result at t never depends on n), run two at a
-  // time in one loop: four independent dependency chains keep the adders busy.
-  const int64_t blocks_per_stripe = std::max<int64_t>(8, 4096 / period);
-  const int64_t stripe_len = blocks_per_stripe * period;
-  const auto scratch_len = static_cast<size_t>((kVar ? 4 : 2) * period);
-  std::vector<double> scratch(2 * scratch_len);
-  bool nan_seen = false;
-  for (int64_t first = period - 1; first < n; first += 2 * stripe_len) {
-    MomentsStripe<kVar> a(x, period, mean_out, var_out, scratch.data(), first,
-                          std::min(n, first + stripe_len));
-    if (first + stripe_len < n) {
-      MomentsStripe<kVar> c(x, period, mean_out, var_out, scratch.data() + scratch_len,
-                            first + stripe_len, std::min(n, first + 2 * stripe_len));
-      const size_t p = a.p;
-      while (a.full_block_with_next() && c.full_block_with_next()) {
-        a.begin_block(true);
-        c.begin_block(true);
-        for (size_t k = 0; k + 1 < p; ++k) {
-          a.emit(k);
-          c.emit(k);
-          a.suffix(k);
-          c.suffix(k);
-        }
-        a.emit(p - 1);
-        c.emit(p - 1);
-        a.end_block(true);
-        c.end_block(true);
-      }
-      while (!c.done()) c.run_block();
-      nan_seen |= c.nan_seen;
-    }
-    while (!a.done()) a.run_block();
-    nan_seen |= a.nan_seen;
+  bool clean = true;
+  int64_t first = period - 1;
+  switch (active_isa()) {
+    case Isa::Avx512:
+      first = avx512::rolling_moments_groups(x, n, period, mean_out, var_out, &clean);
+      break;
+    case Isa::Avx2:
+      first = avx2::rolling_moments_groups(x, n, period, mean_out, var_out, &clean);
+      break;
+    case Isa::Baseline:
+      break;
   }
-  return !nan_seen;
+  if (first < n) {
+    std::vector<double> scratch(static_cast<size_t>((kVar ? 4 : 2) * period));
+    MomentsStripe<kVar> stripe(x, period, mean_out, var_out, scratch.data(), first, n);
+    stripe.run();
+    clean = clean && !stripe.nan_seen;
+  }
+  return clean;
 }
 
 }  // namespace
@@ -186,9 +166,10 @@ namespace {
 struct EmaStep {
   double keep;  // 1 - k
   double k;
-  explicit EmaStep(int64_t period)
-      : keep(1.0 - 2.0 / static_cast<double>(period + 1)),
-        k(2.0 / static_cast<double>(period + 1)) {}
+  static EmaStep for_period(int64_t period) {
+    const double k = 2.0 / static_cast<double>(period + 1);
+    return {1.0 - k, k};
+  }
 };
 
 // Plain sequential sum, as TA-Lib seeds its EMAs (a NaN in the seed window propagates).
@@ -254,7 +235,7 @@ double ema_run(const double* x, int64_t begin, int64_t end, double e, const EmaS
 }  // namespace
 
 bool ema(const double* x, int64_t n, int64_t period, bool seed_first, double* out) {
-  const EmaStep step(period);
+  const EmaStep step = EmaStep::for_period(period);
   int64_t t;
   double prev;
   if (seed_first) {
@@ -276,34 +257,33 @@ bool ema(const double* x, int64_t n, int64_t period, bool seed_first, double* ou
 bool rsi(const double* x, int64_t n, int64_t period, double* out) {
   if (n <= period) return true;
   const double p = static_cast<double>(period);
+  // up = max(c, 0) and down = max(-c, 0), written so that they are exact for finite c and
+  // propagate NaN and inf into the averages (a branch or max() would silently turn a NaN change
+  // into 0), which is how a missing value is detected at the end.
+  auto up_of = [](double c) { return (c + std::fabs(c)) * 0.5; };
+  auto down_of = [](double c) { return (std::fabs(c) - c) * 0.5; };
   double gain = 0.0;
   double loss = 0.0;
-  bool nan_seen = !finite(x[0]);
   for (int64_t t = 1; t <= period; ++t) {
     const double change = x[t] - x[t - 1];
-    nan_seen |= !finite(change);
-    gain += change > 0.0 ? change : 0.0;
-    loss += change < 0.0 ? -change : 0.0;
+    gain += up_of(change);
+    loss += down_of(change);
   }
   gain /= p;
   loss /= p;
   out[period] = gain + loss != 0.0 ? 100.0 * (gain / (gain + loss)) : 0.0;
-  // Wilder: avg = (avg (n - 1) + x) / n, as avg keep + x / n so that the loop-carried chain is
-  // one multiply and one add instead of multiply, add and divide; branch-free, because the sign
-  // of a price change is a coin flip the branch predictor cannot learn.
+  // Wilder: avg = (avg (n - 1) + x) / n, as avg keep + x / n: each average's loop-carried
+  // chain is one multiply and one add, and the two chains overlap.
   const double keep = (p - 1.0) / p;
   const double inv_p = 1.0 / p;
   for (int64_t t = period + 1; t < n; ++t) {
     const double change = x[t] - x[t - 1];
-    nan_seen |= !finite(change);
-    const double up = change > 0.0 ? change : 0.0;
-    const double down = change < 0.0 ? -change : 0.0;
-    gain = gain * keep + up * inv_p;
-    loss = loss * keep + down * inv_p;
+    gain = gain * keep + up_of(change) * inv_p;
+    loss = loss * keep + down_of(change) * inv_p;
     const double total = gain + loss;
     out[t] = total != 0.0 ? 100.0 * (gain / total) : 0.0;
   }
-  return !nan_seen;
+  return finite(gain + loss) && finite(x[0]);
 }
 
 bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,

@@ -10,6 +10,7 @@
 
 #include "arrow_abi.h"
 #include "arrow_io.h"
+#include "isa.h"
 #include "params.h"
 
 namespace py = pybind11;
@@ -268,6 +269,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("describe", &nse::describe, "The indicator table: names, inputs, outputs, parameters.");
   m.def("pool_stats", [] { return py::make_tuple(nse::pool_cached_bytes(), nse::pool_limit_bytes()); },
         "(bytes cached, limit) of the output-buffer pool.");
+  m.def("isa", [] { return std::string(nse::isa_name(nse::active_isa())); },
+        "The instruction set the SIMD kernels use (NSE_POLARS_ISA caps it).");
+  m.def("supported_isas", &nse::supported_isas, "Instruction sets this CPU and build can use.");
   m.def("compute_numpy", &nse::compute_numpy, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),

@@ -15,7 +15,22 @@ import numpy as np
 
 from nse_polars import _core, _plugin
 
-__all__ = ["bbands", "ema", "macd", "rsi", "sma"]
+__all__ = ["bbands", "ema", "isa", "macd", "rsi", "sma", "supported_isas"]
+
+
+def isa() -> str:
+    """The instruction set the SIMD kernels run on: ``"baseline"``, ``"avx2"`` or ``"avx512"``.
+
+    Chosen at import as the best this CPU supports; the environment variable
+    ``NSE_POLARS_ISA`` caps it (a request above what the CPU has falls back to the best
+    available). Every path gives bit-identical results.
+    """
+    return _core.isa()
+
+
+def supported_isas() -> list[str]:
+    """The instruction sets this CPU and build can run, best last."""
+    return _core.supported_isas()
 
 
 def _to_numpy(name: str, values: Any) -> np.ndarray:
