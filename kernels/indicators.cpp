@@ -7,17 +7,28 @@
 #include "isa.h"
 #include "params.h"
 
+// The baseline build of the per-ISA kernels (scalar code only).
+#define NSE_ISA_NAMESPACE baseline
+#define NSE_SCALAR_ONLY
+#include "simd_kernels.h"
+#undef NSE_SCALAR_ONLY
+#undef NSE_ISA_NAMESPACE
+
 namespace nse::kernels {
 
-// The SIMD translation units (moments_avx2.cpp, moments_avx512.cpp).
+// The translation units built per instruction set (simd_avx2.cpp, simd_avx512.cpp).
 namespace avx2 {
 int64_t rolling_moments_groups(const double* x, int64_t n, int64_t period, double* mean_out,
                                double* var_out, bool* clean);
-}
+bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
+          double* macd_out, double* signal_out, double* hist_out);
+}  // namespace avx2
 namespace avx512 {
 int64_t rolling_moments_groups(const double* x, int64_t n, int64_t period, double* mean_out,
                                double* var_out, bool* clean);
-}
+bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
+          double* macd_out, double* signal_out, double* hist_out);
+}  // namespace avx512
 
 namespace {
 // True for finite values; false for NaN and +/-inf (x - x is NaN for both). Sums and EMAs
@@ -118,7 +129,7 @@ struct MomentsStripe {
 // from x[b]. Only values inside a window ever enter its sums, so a regime change (prices from
 // 1e9 to 1) leaves no residue, and the shift keeps the digits at any price level. The block
 // grid is fixed by `period` alone, so the value at t never depends on later bars. With AVX2 or
-// AVX-512, groups of four blocks run one per SIMD lane (moments_simd.h) with the same
+// AVX-512, groups of four blocks run one per SIMD lane (simd_kernels.h) with the same
 // arithmetic; the scalar code finishes the rest.
 template <bool kVar>
 bool rolling_moments(const double* x, int64_t n, int64_t period, double* mean_out,
@@ -288,43 +299,12 @@ bool rsi(const double* x, int64_t n, int64_t period, double* out) {
 
 bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
           double* macd_out, double* signal_out, double* hist_out) {
-  const int64_t lookback = slow + signal - 2;
-  if (n <= lookback) return true;
-  // TA-Lib's exact operation order, ((x - e) k) + e, unlike ema(): the MACD line is a small
-  // difference of two EMAs near the price, so last-bit differences in the EMAs become visible
-  // relative differences in the line; this way it matches TA-Lib to the bit.
-  const double k_fast = 2.0 / static_cast<double>(fast + 1);
-  const double k_slow = 2.0 / static_cast<double>(slow + 1);
-  const double k_signal = 2.0 / static_cast<double>(signal + 1);
-  // Both EMAs start at bar slow - 1: the slow one seeded over bars [0, slow), the fast one
-  // over bars [slow - fast, slow), as TA-Lib does.
-  double ema_slow = seed_sum(x, slow) / static_cast<double>(slow);
-  double ema_fast = seed_sum(x + (slow - fast), fast) / static_cast<double>(fast);
-  macd_out[slow - 1] = ema_fast - ema_slow;
-  bool nan_seen = !finite(ema_slow);  // the slow seed covers every bar up to slow - 1
-  // The MACD line before the lookback is kept in macd_out (scratch there) to seed the signal.
-  int64_t t = slow;
-  for (; t <= lookback; ++t) {
-    nan_seen |= !finite(x[t]);
-    ema_fast = ((x[t] - ema_fast) * k_fast) + ema_fast;
-    ema_slow = ((x[t] - ema_slow) * k_slow) + ema_slow;
-    macd_out[t] = ema_fast - ema_slow;
+  switch (active_isa()) {
+    case Isa::Avx512: return avx512::macd(x, n, fast, slow, signal, macd_out, signal_out, hist_out);
+    case Isa::Avx2: return avx2::macd(x, n, fast, slow, signal, macd_out, signal_out, hist_out);
+    case Isa::Baseline: break;
   }
-  double sig = seed_sum(macd_out + (slow - 1), signal) / static_cast<double>(signal);
-  signal_out[lookback] = sig;
-  hist_out[lookback] = macd_out[lookback] - sig;
-  // One pass for the rest: the three recurrences are independent chains and overlap.
-  for (; t < n; ++t) {
-    nan_seen |= !finite(x[t]);
-    ema_fast = ((x[t] - ema_fast) * k_fast) + ema_fast;
-    ema_slow = ((x[t] - ema_slow) * k_slow) + ema_slow;
-    const double line = ema_fast - ema_slow;
-    sig = ((line - sig) * k_signal) + sig;
-    macd_out[t] = line;
-    signal_out[t] = sig;
-    hist_out[t] = line - sig;
-  }
-  return !nan_seen;
+  return baseline::macd_core(x, n, fast, slow, signal, macd_out, signal_out, hist_out);
 }
 
 bool bbands(const double* x, int64_t n, int64_t period, double num_std, double* upper,

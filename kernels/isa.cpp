@@ -9,6 +9,8 @@ namespace {
 Isa best_supported() {
 #if defined(NSE_HAVE_X86_DISPATCH) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
+  // The AVX2 and AVX-512 builds also use FMA instructions.
+  if (!__builtin_cpu_supports("fma")) return Isa::Baseline;
   if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
   if (__builtin_cpu_supports("avx2")) return Isa::Avx2;
 #endif

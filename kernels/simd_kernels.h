@@ -1,12 +1,14 @@
-// Rolling mean/variance over groups of four consecutive blocks, one block per SIMD lane.
-// Included by one translation unit per instruction set (moments_avx2.cpp, moments_avx512.cpp),
-// each compiled with its own flags; the dispatcher in indicators.cpp picks one at run time.
-//
-// Each lane performs exactly the operations, in exactly the order, of the scalar block code in
-// indicators.cpp (MomentsStripe), and no multiply-add is fused (-ffp-contract=off), so every
-// path gives bit-identical results.
+// Kernels compiled once per instruction set: included by indicators.cpp (baseline) and by
+// simd_avx2.cpp / simd_avx512.cpp, each built with its own flags; the dispatcher in
+// indicators.cpp picks one at run time. Every path gives bit-identical results:
+// - rolling_moments_groups: groups of four consecutive blocks, one block per SIMD lane, each
+//   lane repeating exactly the operations of the scalar block code in indicators.cpp, with no
+//   multiply-add fused by the compiler (-ffp-contract=off);
+// - macd_core: explicit std::fma, which IEEE 754 defines as correctly rounded, so a hardware
+//   FMA (AVX2 and AVX-512 builds) and the library's fma (baseline) give the same bits.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -17,7 +19,54 @@
 
 namespace nse::kernels::NSE_ISA_NAMESPACE {
 
-#if defined(__GNUC__)  // GCC and Clang vector extensions; other compilers use the scalar path
+// The MACD of TA-Lib, to the bit: TA-Lib's builds contract ((x - e) k) + e into a fused
+// multiply-add, which matters for the signal line (an EMA of values near zero). Both EMAs start
+// at bar slow - 1: the slow one seeded with the mean of bars [0, slow), the fast one with the
+// mean of bars [slow - fast, slow). Returns false if a non-finite value was read.
+inline bool macd_core(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
+                      double* macd_out, double* signal_out, double* hist_out) {
+  const int64_t lookback = slow + signal - 2;
+  if (n <= lookback) return true;
+  const double k_fast = 2.0 / static_cast<double>(fast + 1);
+  const double k_slow = 2.0 / static_cast<double>(slow + 1);
+  const double k_signal = 2.0 / static_cast<double>(signal + 1);
+  double sum = 0.0;
+  for (int64_t i = 0; i < slow; ++i) sum += x[i];
+  double ema_slow = sum / static_cast<double>(slow);
+  sum = 0.0;
+  for (int64_t i = slow - fast; i < slow; ++i) sum += x[i];
+  double ema_fast = sum / static_cast<double>(fast);
+  macd_out[slow - 1] = ema_fast - ema_slow;
+  double flag = ema_slow - ema_slow;  // 0, or NaN once a NaN or inf was read
+  // The MACD line before the lookback is kept in macd_out (scratch there) to seed the signal.
+  int64_t t = slow;
+  for (; t <= lookback; ++t) {
+    ema_fast = std::fma(x[t] - ema_fast, k_fast, ema_fast);
+    ema_slow = std::fma(x[t] - ema_slow, k_slow, ema_slow);
+    macd_out[t] = ema_fast - ema_slow;
+  }
+  sum = 0.0;
+  for (int64_t i = slow - 1; i <= lookback; ++i) sum += macd_out[i];
+  double sig = sum / static_cast<double>(signal);
+  signal_out[lookback] = sig;
+  hist_out[lookback] = macd_out[lookback] - sig;
+  // One pass for the rest: three independent loop-carried chains that overlap.
+  for (; t < n; ++t) {
+    ema_fast = std::fma(x[t] - ema_fast, k_fast, ema_fast);
+    ema_slow = std::fma(x[t] - ema_slow, k_slow, ema_slow);
+    const double line = ema_fast - ema_slow;
+    sig = std::fma(line - sig, k_signal, sig);
+    macd_out[t] = line;
+    signal_out[t] = sig;
+    hist_out[t] = line - sig;
+  }
+  // EMAs propagate NaN and inf for ever: the final state covers every bar read.
+  flag += (ema_fast - ema_fast) + (ema_slow - ema_slow) + (sig - sig);
+  return flag == 0.0;
+}
+
+#if defined(__GNUC__) && !defined(NSE_SCALAR_ONLY)
+// GCC and Clang vector extensions; other compilers (and the baseline build) use scalar code.
 
 typedef double Lanes __attribute__((vector_size(32)));
 
@@ -96,13 +145,6 @@ int64_t rolling_moments_groups(const double* x, int64_t n, int64_t period, doubl
     if (!ok) *clean = false;
   }
   return b;
-}
-
-#else
-
-int64_t rolling_moments_groups(const double*, int64_t, int64_t period, double*, double*,
-                               bool*) {
-  return period - 1;
 }
 
 #endif
