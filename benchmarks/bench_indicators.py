@@ -165,7 +165,7 @@ def numpy_floor(rows: int) -> list[np.ndarray]:
 
 def build_rows(x: np.ndarray, df: pl.DataFrame) -> list[Row]:
     """The table, as calls. Polars expressions are built inside the call (user-facing cost)."""
-    ta, kern = talib_calls(x), kernel_calls(x)
+    ta, kern, builders = talib_calls(x), kernel_calls(x), nse_exprs()
     labels = {
         "sma": "SMA 20",
         "ema": "EMA 20 ¹",
@@ -179,7 +179,7 @@ def build_rows(x: np.ndarray, df: pl.DataFrame) -> list[Row]:
             name,
             {
                 "talib": ta[name],
-                "expr": lambda build=nse_exprs()[name]: df.select(build()),
+                "expr": lambda build=builders[name]: df.select(build()),
                 "kernel": kern[name],
                 "polars": lambda name=name: df.select(native_exprs()[name]),
             },

@@ -5,7 +5,7 @@
 >>> expr = pl.col("close").nse.rsi(14)
 """
 
-from nse_polars import _plugin  # noqa: I001  (first: a clear error if _core is missing)
+from nse_polars import _plugin  # noqa: F401, I001  (first: a clear error if _core is missing)
 from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma

@@ -1,4 +1,4 @@
-"""Command line: ``nse-polars demo`` (also ``python -m nse_polars demo`` outside the source tree)."""
+"""Command line: ``nse-polars demo`` (or ``python -m nse_polars demo`` outside the source tree)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def demo(symbols: int, days: int, seed: int) -> int:
         f"nse_polars demo: {symbols} synthetic symbols x {days} NSE sessions of 5-minute bars "
         f"({bars.height:,} rows, seed {seed})"
     )
-    print(f"overlay (SMA 20, EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2) in {elapsed_ms:.1f} ms\n")
+    print(f"overlay (SMA 20, EMA 20, RSI 14, MACD 12/26/9, Bollinger 20/2): {elapsed_ms:.1f} ms\n")
     columns = ["symbol", "ts", "close", *functions.overlay_columns()]
     with pl.Config(tbl_cols=-1, tbl_rows=-1, tbl_width_chars=200, float_precision=2):
         print("last bar of each symbol:")

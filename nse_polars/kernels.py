@@ -68,7 +68,8 @@ def _compute(name: str, values: Any, **params: Any) -> Any:
             if hasattr(values, "__arrow_c_array__")
             else values.__arrow_c_stream__()
         )
-        outputs = [pa.array(_ArrowCapsules(c)) for c in _core.compute_arrow(name, [capsule], kwargs)]
+        exported = _core.compute_arrow(name, [capsule], kwargs)
+        outputs = [pa.array(_ArrowCapsules(c)) for c in exported]
     else:
         outputs = _core.compute_numpy(name, [_to_numpy(name, values)], kwargs)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -164,9 +164,7 @@ def _talib_dense(name: str, x: np.ndarray, params: dict[str, Any]) -> tuple[np.n
         )
     if name == "bbands":
         k = params["num_std"]
-        return tuple(
-            talib.BBANDS(x, timeperiod=params["period"], nbdevup=k, nbdevdn=k, matype=0)
-        )
+        return tuple(talib.BBANDS(x, timeperiod=params["period"], nbdevup=k, nbdevdn=k, matype=0))
     raise KeyError(name)
 
 
@@ -203,9 +201,14 @@ def talib_reference(name: str, values: Any, **params: Any) -> tuple[np.ndarray, 
         dense = tuple(np.full(len(compact), np.nan) for _ in range(n_out))
     else:
         dense = _talib_dense(name, compact, params)
+    return scatter_rows(mask, dense)
+
+
+def scatter_rows(mask: np.ndarray, dense: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Put results computed on the valid rows back in place; missing rows become NaN."""
     out = []
     for d in dense:
-        full = np.full(len(x), np.nan)
+        full = np.full(len(mask), np.nan)
         full[mask] = d
         out.append(full)
     return tuple(out)
@@ -268,9 +271,7 @@ def as_float_array(values: Any, *, check_no_nan_values: bool = True) -> np.ndarr
     return np.array(array, dtype=np.float64, copy=True)
 
 
-def assert_matches(
-    actual: Any, expected: Any, rtol: float = 1e-9, *, label: str = ""
-) -> None:
+def assert_matches(actual: Any, expected: Any, rtol: float = 1e-9, *, label: str = "") -> None:
     """Same length, identical null/NaN positions, values equal to `rtol` relative.
 
     Values whose reference is ~0 (e.g. MACD hist) get an absolute floor of

@@ -49,8 +49,9 @@ def test_bad_period(name: str, period: object, door: int) -> None:
 @pytest.mark.parametrize("name", PERIOD_FUNCS)
 def test_good_period_boundaries_are_accepted(name: str, period: int) -> None:
     """The other side of the bound: the parameter table's range is [1, 2**30]."""
-    out = pl.DataFrame({"close": [1.0, 2.0, 4.0]}).select(getattr(nse, name)("close",
-                                                                             period=period))
+    out = pl.DataFrame({"close": [1.0, 2.0, 4.0]}).select(
+        getattr(nse, name)("close", period=period)
+    )
     fields = struct_fields(out.to_series())
     lb = {"rsi": int(period)}.get(name, int(period) - 1)
     assert fields[0].null_count() == min(3, lb)
@@ -105,8 +106,9 @@ def test_bad_num_std(num_std: object, door: int) -> None:
 
 @pytest.mark.parametrize("num_std", [1e-300, 0.5, 3, 1e300], ids=repr)
 def test_good_num_std_is_accepted(num_std: float) -> None:
-    out = pl.DataFrame({"close": [1.0, 3.0]}).select(nse.bbands("close", 2, num_std)).unnest(
-        "close")
+    out = (
+        pl.DataFrame({"close": [1.0, 3.0]}).select(nse.bbands("close", 2, num_std)).unnest("close")
+    )
     # std of (1, 3) is 1: the bands are 2 -/+ num_std.
     assert out["middle"].to_list() == [None, 2.0]
     assert out["upper"].to_list() == [None, 2.0 + float(num_std)]
@@ -165,8 +167,12 @@ NON_NUMERIC: list[tuple[str, pl.Series]] = [
     ("Boolean", pl.Series([True, False, True])),
     ("Date", pl.Series([dt.date(2024, 1, d) for d in (1, 2, 3)])),
     ("Datetime", pl.Series([dt.datetime(2024, 1, 1, h) for h in (9, 10, 11)])),
-    ("Datetime", pl.Series([dt.datetime(2024, 1, 1, h) for h in (9, 10, 11)])
-        .dt.replace_time_zone("Asia/Kolkata")),
+    (
+        "Datetime",
+        pl.Series([dt.datetime(2024, 1, 1, h) for h in (9, 10, 11)]).dt.replace_time_zone(
+            "Asia/Kolkata"
+        ),
+    ),
     ("Duration", pl.Series([dt.timedelta(minutes=m) for m in (1, 2, 3)])),
     ("Time", pl.Series([dt.time(9, m) for m in (15, 20, 25)])),
     ("List", pl.Series([[1.0], [2.0], [3.0]])),
@@ -248,8 +254,16 @@ def _all_null_same_length(out: pl.DataFrame, n: int) -> None:
         pl.Series("close", [None] * 50, dtype=pl.Int64),
         pl.Series("close", [None] * 1),
     ],
-    ids=["empty-f64", "empty-i32", "Null-dtype", "all-null", "all-nan", "null-and-nan",
-         "all-null-i64", "Null-dtype-1"],
+    ids=[
+        "empty-f64",
+        "empty-i32",
+        "Null-dtype",
+        "all-null",
+        "all-nan",
+        "null-and-nan",
+        "all-null-i64",
+        "Null-dtype-1",
+    ],
 )
 def test_degenerate_columns_give_all_null(series: pl.Series) -> None:
     n = len(series)
@@ -268,8 +282,14 @@ def test_degenerate_columns_give_all_null(series: pl.Series) -> None:
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("sma", {"period": 20}), ("ema", {"period": 20}), ("rsi", {"period": 14}),
-     ("macd", {}), ("bbands", {"period": 20}), ("macd", {"fast": 5, "slow": 35, "signal": 5})],
+    [
+        ("sma", {"period": 20}),
+        ("ema", {"period": 20}),
+        ("rsi", {"period": 14}),
+        ("macd", {}),
+        ("bbands", {"period": 20}),
+        ("macd", {"fast": 5, "slow": 35, "signal": 5}),
+    ],
 )
 def test_shorter_than_lookback_gives_all_null(name: str, params: dict[str, Any]) -> None:
     lb = lookback(name, {**params})
@@ -329,8 +349,11 @@ def test_kernels_empty_input(name: str) -> None:
             assert isinstance(o, np.ndarray)
             assert o.shape == (0,)
             assert o.dtype == np.float64
-    for values in (pa.array([], pa.float64()), pa.chunked_array([], pa.float64()),
-                   pl.Series([], dtype=pl.Float64)):
+    for values in (
+        pa.array([], pa.float64()),
+        pa.chunked_array([], pa.float64()),
+        pl.Series([], dtype=pl.Float64),
+    ):
         out = getattr(nse.kernels, name)(values)
         outputs = out if isinstance(out, tuple) else (out,)
         for o in outputs:
@@ -349,8 +372,7 @@ def test_kernels_numpy_layouts() -> None:
     xi = np.arange(300, dtype=np.int16) % 17
     np.testing.assert_array_equal(nse.kernels.rsi(xi, 5), nse.kernels.rsi(xi.astype(float), 5))
     xf = x.astype(np.float32)
-    np.testing.assert_array_equal(nse.kernels.sma(xf, 5),
-                                  nse.kernels.sma(xf.astype(np.float64), 5))
+    np.testing.assert_array_equal(nse.kernels.sma(xf, 5), nse.kernels.sma(xf.astype(np.float64), 5))
 
 
 def test_kernels_do_not_modify_their_input() -> None:
@@ -410,8 +432,9 @@ def test_bad_inputs_never_crash_the_process(tmp_path: Path) -> None:
     )
     # cwd: not the repository root, whose nse_polars/ (no compiled _core) would shadow the
     # installed package.
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert proc.returncode == 0, f"rc={proc.returncode}\nstdout:{proc.stdout}\nstderr:{proc.stderr}"
     assert proc.stdout.strip() == "raised 51 of 51"
 

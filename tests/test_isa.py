@@ -43,8 +43,13 @@ def run_with(isa: str, tmp_path) -> tuple[str, str]:
     env = {**os.environ, "NSE_POLARS_ISA": isa}
     # Not from the repository root, whose source folder would shadow the installed package.
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, cwd=tmp_path,
-        timeout=300, check=True,
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=True,
     )
     active, digest = proc.stdout.split()
     return active, digest

@@ -63,9 +63,11 @@ SERIES: dict[str, Callable[[], np.ndarray]] = {
 def _ours(x: np.ndarray, period: int, door: str) -> tuple[np.ndarray, ...]:
     """(sma, bbands middle, std read off the upper band, std read off the lower band)."""
     if door == "polars":
-        df = pl.DataFrame({"x": x}).select(
-            nse.sma("x", period).alias("sma"), nse.bbands("x", period, K_WIDE).alias("bb")
-        ).unnest("bb")
+        df = (
+            pl.DataFrame({"x": x})
+            .select(nse.sma("x", period).alias("sma"), nse.bbands("x", period, K_WIDE).alias("bb"))
+            .unnest("bb")
+        )
         sma = df["sma"].to_numpy()
         upper = df["upper"].to_numpy()
         middle = df["middle"].to_numpy()

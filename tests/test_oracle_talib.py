@@ -84,8 +84,13 @@ def run_door(door: str, name: str, x: np.ndarray, params: dict[str, Any]) -> lis
     raise KeyError(door)
 
 
-def check_against_talib(door: str, name: str, x: np.ndarray, params: dict[str, Any],
-                        expected: tuple[np.ndarray, ...] | None = None) -> None:
+def check_against_talib(
+    door: str,
+    name: str,
+    x: np.ndarray,
+    params: dict[str, Any],
+    expected: tuple[np.ndarray, ...] | None = None,
+) -> None:
     if expected is None:
         expected = talib_reference(name, x, **params)
     outputs = run_door(door, name, x, params)

@@ -7,6 +7,7 @@ TA-Lib on them, scatter back, null elsewhere (:func:`conftest.talib_reference`).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,9 @@ def compute(series: pl.Series, name: str, params: dict[str, Any]) -> pl.Series:
     return out
 
 
-def check_vs_oracle(out: pl.Series, values: Any, name: str, params: dict[str, Any],
-                    label: str = "") -> None:
+def check_vs_oracle(
+    out: pl.Series, values: Any, name: str, params: dict[str, Any], label: str = ""
+) -> None:
     expected = talib_reference(name, values, **params)
     got = struct_fields(out)
     assert len(got) == len(expected) == len(OUTPUT_FIELDS[name])
@@ -92,8 +94,16 @@ def _pattern(kind: str, n: int = N) -> np.ndarray:
     return missing
 
 
-PATTERNS = ["none", "leading", "trailing", "interior", "all", "alternating", "random",
-            "all_but_lookback"]
+PATTERNS = [
+    "none",
+    "leading",
+    "trailing",
+    "interior",
+    "all",
+    "alternating",
+    "random",
+    "all_but_lookback",
+]
 
 
 def _series_with_missing(x: np.ndarray, missing: np.ndarray, how: str) -> pl.Series:
@@ -116,8 +126,9 @@ def _series_with_missing(x: np.ndarray, missing: np.ndarray, how: str) -> pl.Ser
 @pytest.mark.parametrize("how", ["null", "nan", "mixed"])
 @pytest.mark.parametrize("pattern", PATTERNS)
 @pytest.mark.parametrize(("name", "params"), CASES, ids=CASE_IDS)
-def test_missing_values_follow_the_null_rule(how: str, pattern: str, name: str,
-                                             params: dict[str, Any]) -> None:
+def test_missing_values_follow_the_null_rule(
+    how: str, pattern: str, name: str, params: dict[str, Any]
+) -> None:
     x = random_walk(N, seed=21)
     missing = _pattern(pattern)
     s = _series_with_missing(x, missing, how)
@@ -145,18 +156,18 @@ def test_gap_state_carries_over_hand_worked() -> None:
     s = pl.Series("close", [1.0, None, 3.0, float("nan"), 5.0])
     assert compute(s, "sma", {"period": 2}).to_list() == [None, None, 2.0, None, 4.0]
     # EMA(2), k = 2/3: seed mean(1, 3) = 2 at row 2; row 4: 2 + (5 - 2) 2/3 = 4.
-    assert_matches(compute(s, "ema", {"period": 2}), [np.nan, np.nan, 2.0, np.nan, 4.0],
-                   rtol=1e-15)
+    assert_matches(compute(s, "ema", {"period": 2}), [np.nan, np.nan, 2.0, np.nan, 4.0], rtol=1e-15)
 
 
 # --- chunks and slices ------------------------------------------------------------------------
 
 
-def _chunked(x: np.ndarray, n_chunks: int, name: str = "close",
-             missing: np.ndarray | None = None) -> pl.Series:
+def _chunked(
+    x: np.ndarray, n_chunks: int, name: str = "close", missing: np.ndarray | None = None
+) -> pl.Series:
     bounds = np.linspace(0, len(x), n_chunks + 1).astype(int)
     parts = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         mask = None if missing is None else missing[lo:hi]
         parts.append(pl.Series(name, pa.array(x[lo:hi], mask=mask)))
     s = pl.concat(parts, rechunk=False)
@@ -204,9 +215,7 @@ def test_sliced_series(name: str, params: dict[str, Any]) -> None:
     out2 = compute(chunked, name, params)
     check_vs_oracle(out2, y[123:723], name, params, label="chunked slice")
     # Slicing inside the expression, before the indicator.
-    out3 = full.to_frame().select(
-        expr_for(name, params, pl.col("close").slice(7, 500))
-    ).to_series()
+    out3 = full.to_frame().select(expr_for(name, params, pl.col("close").slice(7, 500))).to_series()
     assert_series_equal(out3, out, check_exact=True)
     # Kernels door on a sliced pyarrow array (non-zero offset).
     arrow = getattr(nse.kernels, name)(pa.array(x, mask=missing).slice(7, 500), **params)
@@ -250,8 +259,9 @@ def _values_for(dtype: pl.DataType, n: int = 400, *, extremes: bool = True) -> p
 @pytest.mark.parametrize("with_nulls", [False, True])
 @pytest.mark.parametrize("dtype", [pl.Float32, *INT_DTYPES], ids=str)
 @pytest.mark.parametrize(("name", "params"), CASES[::2], ids=CASE_IDS[::2])
-def test_numeric_dtypes_equal_float64_of_the_cast(with_nulls: bool, dtype: pl.DataType,
-                                                  name: str, params: dict[str, Any]) -> None:
+def test_numeric_dtypes_equal_float64_of_the_cast(
+    with_nulls: bool, dtype: pl.DataType, name: str, params: dict[str, Any]
+) -> None:
     s = _values_for(dtype)
     if with_nulls:
         s = s.scatter([0, 1, 77, 78, 79, 200], None)
@@ -262,8 +272,13 @@ def test_numeric_dtypes_equal_float64_of_the_cast(with_nulls: bool, dtype: pl.Da
     # TA-Lib's running sums are no 1e-9 oracle next to 2**63 values: compare it on a series
     # without the extremes of the type.
     plain = _values_for(dtype, extremes=False)
-    check_vs_oracle(compute(plain, name, params), plain.cast(pl.Float64).to_numpy(), name, params,
-                    label=str(dtype))
+    check_vs_oracle(
+        compute(plain, name, params),
+        plain.cast(pl.Float64).to_numpy(),
+        name,
+        params,
+        label=str(dtype),
+    )
     # Chunked integer input (the conversion path per chunk).
     chunked = pl.concat([s.slice(0, 150), s.slice(150, 100), s.slice(250)], rechunk=False)
     assert chunked.n_chunks() == 3
@@ -275,8 +290,7 @@ def test_uint64_and_int64_extremes_are_converted_not_wrapped() -> None:
     s = pl.Series("close", [2**64 - 1, 2**64 - 1, 0], dtype=pl.UInt64)
     assert_matches(compute(s, "sma", {"period": 2}), [np.nan, 2.0**64, 2.0**63], rtol=1e-15)
     s = pl.Series("close", [-(2**63), -(2**63), 0], dtype=pl.Int64)
-    assert_matches(compute(s, "sma", {"period": 2}), [np.nan, -(2.0**63), -(2.0**62)],
-                   rtol=1e-15)
+    assert_matches(compute(s, "sma", {"period": 2}), [np.nan, -(2.0**63), -(2.0**62)], rtol=1e-15)
 
 
 # --- lazy: schema -----------------------------------------------------------------------------
@@ -295,16 +309,18 @@ def test_lazy_collect_schema(dtype: pl.DataType) -> None:
         nse.overlay("close", sma=3).alias("ov"),
         pl.col("close").nse.rsi(3),
     )
-    expected = pl.Schema({
-        "sma": pl.Float64,
-        "ema": pl.Float64,
-        "ema_first": pl.Float64,
-        "rsi": pl.Float64,
-        "macd": pl.Struct({"macd": pl.Float64, "signal": pl.Float64, "hist": pl.Float64}),
-        "bb": pl.Struct({"upper": pl.Float64, "middle": pl.Float64, "lower": pl.Float64}),
-        "ov": pl.Struct({c: pl.Float64 for c in nse.overlay_columns(sma=3)}),
-        "close": pl.Float64,
-    })
+    expected = pl.Schema(
+        {
+            "sma": pl.Float64,
+            "ema": pl.Float64,
+            "ema_first": pl.Float64,
+            "rsi": pl.Float64,
+            "macd": pl.Struct({"macd": pl.Float64, "signal": pl.Float64, "hist": pl.Float64}),
+            "bb": pl.Struct({"upper": pl.Float64, "middle": pl.Float64, "lower": pl.Float64}),
+            "ov": pl.Struct({c: pl.Float64 for c in nse.overlay_columns(sma=3)}),
+            "close": pl.Float64,
+        }
+    )
     assert q.collect_schema() == expected
     df = q.collect()
     assert df.schema == expected
@@ -318,8 +334,17 @@ def test_lazy_frame_overlay_schema() -> None:
     lf = pl.LazyFrame({"ts": [1, 2, 3], "close": [1.0, 2.0, 3.0]})
     out = lf.nse.overlay(sma=10, ema=5, rsi=7, macd=(2, 4, 3), bbands=(3, 1.5))
     cols = nse.overlay_columns(sma=10, ema=5, rsi=7, macd=(2, 4, 3), bbands=(3, 1.5))
-    assert cols == ["sma_10", "ema_5", "rsi_7", "macd", "macd_signal", "macd_hist",
-                    "bb_upper", "bb_middle", "bb_lower"]
+    assert cols == [
+        "sma_10",
+        "ema_5",
+        "rsi_7",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+    ]
     assert out.collect_schema() == pl.Schema(
         {"ts": pl.Int64, "close": pl.Float64, **dict.fromkeys(cols, pl.Float64)}
     )
@@ -366,14 +391,17 @@ def test_streaming_equals_eager(big_frame: pl.DataFrame, chunk_size: int | None)
     # And both against the oracle (the frame is in row order).
     x = big_frame["close"].to_numpy()
     assert_matches(streamed["rsi"], talib_reference("rsi", x, period=14)[0], label="stream rsi")
-    for field, want in zip(("macd", "signal", "hist"), talib_reference("macd", x,
-                                                                       fast=12, slow=26, signal=9),
-                           strict=True):
+    for field, want in zip(
+        ("macd", "signal", "hist"),
+        talib_reference("macd", x, fast=12, slow=26, signal=9),
+        strict=True,
+    ):
         assert_matches(streamed["macd"].struct.field(field), want, label=f"stream {field}")
 
 
 def test_streaming_with_filter_after_and_over(big_frame: pl.DataFrame) -> None:
     """The indicator must see the whole (group) column even if rows are dropped after it."""
+
     def query(lf: pl.LazyFrame) -> pl.LazyFrame:
         return (
             lf.with_columns(
@@ -394,7 +422,7 @@ def test_streaming_with_filter_after_and_over(big_frame: pl.DataFrame) -> None:
     sym = big_frame["symbol"].to_numpy()
     for s in ("AAA", "BBB", "CCC"):
         rows = sym == s
-        up, mid, lo = talib_reference("bbands", x[rows], period=20, num_std=2.0)
+        up, mid, _lo = talib_reference("bbands", x[rows], period=20, num_std=2.0)
         sel = keep[rows]
         part = streamed.filter(pl.col("symbol") == s)
         assert_matches(part["middle"], mid[sel], label=f"{s} middle")
@@ -420,8 +448,9 @@ def _symbol_frame(interleaved: bool, n: int = 900) -> pl.DataFrame:
 
 @pytest.mark.parametrize("interleaved", [False, True], ids=["blocks", "interleaved"])
 @pytest.mark.parametrize(("name", "params"), CASES, ids=CASE_IDS)
-def test_over_symbol_equals_per_symbol(interleaved: bool, name: str,
-                                       params: dict[str, Any]) -> None:
+def test_over_symbol_equals_per_symbol(
+    interleaved: bool, name: str, params: dict[str, Any]
+) -> None:
     df = _symbol_frame(interleaved)
     out = df.select(expr_for(name, params).over("symbol")).to_series()
     assert len(out) == df.height
@@ -479,8 +508,8 @@ def _single_functions(o: dict[str, Any], column: str = "close") -> list[pl.Expr]
 
 @pytest.mark.parametrize("o", OVERLAY_PARAMS, ids=["default", "custom"])
 def test_frame_overlay_equals_single_functions(o: dict[str, Any]) -> None:
-    df = _symbol_frame(False).rename({"close": "px"}).with_columns(
-        pl.int_range(pl.len()).alias("i")
+    df = (
+        _symbol_frame(False).rename({"close": "px"}).with_columns(pl.int_range(pl.len()).alias("i"))
     )
     expected = df.with_columns(_single_functions(o, "px"))
     got = df.nse.overlay("px", **o)
@@ -508,10 +537,13 @@ def test_frame_overlay_over_symbol(interleaved: bool) -> None:
     sym = df["symbol"].to_numpy()
     for s in ("A", "B", "C"):
         rows = sym == s
-        assert_matches(got["rsi_6"].filter(pl.Series(rows)),
-                       talib_reference("rsi", x[rows], period=6)[0])
-        assert_matches(got["bb_lower"].filter(pl.Series(rows)),
-                       talib_reference("bbands", x[rows], period=12, num_std=2.0)[2])
+        assert_matches(
+            got["rsi_6"].filter(pl.Series(rows)), talib_reference("rsi", x[rows], period=6)[0]
+        )
+        assert_matches(
+            got["bb_lower"].filter(pl.Series(rows)),
+            talib_reference("bbands", x[rows], period=12, num_std=2.0)[2],
+        )
 
 
 def test_frame_overlay_default_column_is_close() -> None:
@@ -559,12 +591,29 @@ def test_output_length_equals_input_length(n: int) -> None:
 def test_struct_field_names() -> None:
     df = pl.DataFrame({"close": random_walk(50, seed=5)})
     assert [f.name for f in df.select(nse.macd("close")).schema["close"].fields] == [
-        "macd", "signal", "hist"]
+        "macd",
+        "signal",
+        "hist",
+    ]
     assert [f.name for f in df.select(nse.bbands("close")).schema["close"].fields] == [
-        "upper", "middle", "lower"]
+        "upper",
+        "middle",
+        "lower",
+    ]
     o = {"sma": 3, "ema": 4, "rsi": 5}
     assert [f.name for f in df.select(nse.overlay(**o)).schema["close"].fields] == [
-        "sma_3", "ema_4", "rsi_5", "macd", "macd_signal", "macd_hist",
-        "bb_upper", "bb_middle", "bb_lower"]
+        "sma_3",
+        "ema_4",
+        "rsi_5",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+    ]
     assert [f.name for f in df.select(pl.col("close").nse.macd()).schema["close"].fields] == [
-        "macd", "signal", "hist"]
+        "macd",
+        "signal",
+        "hist",
+    ]

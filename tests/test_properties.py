@@ -7,6 +7,7 @@ TA-Lib's own running sums are the less accurate side.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -17,10 +18,11 @@ import talib
 from conftest import (
     OUTPUT_FIELDS,
     assert_matches,
-    random_walk,
     ema_first_reference,
     exact_rolling_mean_var,
     lookback,
+    random_walk,
+    scatter_rows,
     struct_fields,
     talib_accepts,
     talib_reference,
@@ -43,15 +45,22 @@ WIDE = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=
 
 
 @st.composite
-def prices(draw: st.DrawFn, elements: st.SearchStrategy[float] = MODERATE, max_size: int = 120,
-           missing: bool = True) -> list[float | None]:
+def prices(
+    draw: st.DrawFn,
+    elements: st.SearchStrategy[float] = MODERATE,
+    max_size: int = 120,
+    missing: bool = True,
+) -> list[float | None]:
     """A list of floats with, optionally, None (null) and NaN sprinkled in."""
     values: list[float | None] = draw(st.lists(elements, max_size=max_size))
     if missing and values and draw(st.booleans()):
-        kinds = draw(st.lists(st.sampled_from("vvvvvnN"), min_size=len(values),
-                              max_size=len(values)))
-        values = [None if k == "n" else math.nan if k == "N" else v
-                  for v, k in zip(values, kinds, strict=True)]
+        kinds = draw(
+            st.lists(st.sampled_from("vvvvvnN"), min_size=len(values), max_size=len(values))
+        )
+        values = [
+            None if k == "n" else math.nan if k == "N" else v
+            for v, k in zip(values, kinds, strict=True)
+        ]
     return values
 
 
@@ -124,9 +133,8 @@ def hand_reference(name: str, x: np.ndarray, params: dict[str, Any]) -> tuple[np
         line = np.full(n, np.nan)
         signal = np.full(n, np.nan)
         if n > lb:
-            line[slow - 1:] = x[slow - 1:] - talib.EMA(x, slow)[slow - 1:]
-            signal[slow - 1:] = (line[slow - 1:] if sig == 1
-                                 else talib.EMA(line[slow - 1:], sig))
+            line[slow - 1 :] = x[slow - 1 :] - talib.EMA(x, slow)[slow - 1 :]
+            signal[slow - 1 :] = line[slow - 1 :] if sig == 1 else talib.EMA(line[slow - 1 :], sig)
             line[:lb] = np.nan
             signal[:lb] = np.nan
         return (line, signal, line - signal)
@@ -142,17 +150,12 @@ def reference(name: str, values: list[float | None], params: dict[str, Any]) -> 
         return talib_reference(name, x, **params)  # ema_first_reference on the valid rows
     mask = ~np.isnan(x)
     compact = x[mask]
-    dense = hand_reference(name, compact, params)
-    out = []
-    for d in dense:
-        full = np.full(len(x), np.nan)
-        full[mask] = d
-        out.append(full)
-    return tuple(out)
+    return scatter_rows(mask, hand_reference(name, compact, params))
 
 
-def with_exact_rolling(name: str, values: list[float | None], params: dict[str, Any],
-                       expected: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+def with_exact_rolling(
+    name: str, values: list[float | None], params: dict[str, Any], expected: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
     """For SMA / BBANDS: where TA-Lib's running sums are off the exact value by more than
     1e-10 (relative), use the exact two-pass value (fractions) instead."""
     if name not in ("sma", "bbands") or params["period"] < 2:
@@ -180,8 +183,9 @@ def with_exact_rolling(name: str, values: list[float | None], params: dict[str, 
 
 @SETTINGS
 @given(values=prices(missing=False), spec=indicator())
-def test_length_and_warmup_on_finite_input(values: list[float | None],
-                                           spec: tuple[str, dict[str, Any]]) -> None:
+def test_length_and_warmup_on_finite_input(
+    values: list[float | None], spec: tuple[str, dict[str, Any]]
+) -> None:
     name, params = spec
     out = run(series_of(values), name, params)
     assert len(out) == len(values)
@@ -193,8 +197,9 @@ def test_length_and_warmup_on_finite_input(values: list[float | None],
 
 @SETTINGS
 @given(values=prices(), spec=indicator())
-def test_warmup_counts_valid_values(values: list[float | None],
-                                    spec: tuple[str, dict[str, Any]]) -> None:
+def test_warmup_counts_valid_values(
+    values: list[float | None], spec: tuple[str, dict[str, Any]]
+) -> None:
     name, params = spec
     out = run(series_of(values), name, params)
     valid = sum(v is not None and not math.isnan(v) for v in values)
@@ -206,8 +211,9 @@ def test_warmup_counts_valid_values(values: list[float | None],
 
 @SETTINGS
 @given(values=any_prices(), spec=indicator())
-def test_matches_compacted_oracle(values: list[float | None],
-                                  spec: tuple[str, dict[str, Any]]) -> None:
+def test_matches_compacted_oracle(
+    values: list[float | None], spec: tuple[str, dict[str, Any]]
+) -> None:
     name, params = spec
     expected = with_exact_rolling(name, values, params, reference(name, values, params))
     out = run(series_of(values), name, params)
@@ -222,14 +228,14 @@ def test_matches_compacted_oracle(values: list[float | None],
 
 @SETTINGS
 @given(values=any_prices(150), spec=indicator(), data=st.data())
-def test_chunking_invariance(values: list[float | None], spec: tuple[str, dict[str, Any]],
-                             data: st.DataObject) -> None:
+def test_chunking_invariance(
+    values: list[float | None], spec: tuple[str, dict[str, Any]], data: st.DataObject
+) -> None:
     assume(len(values) >= 2)
     name, params = spec
-    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(values) - 1), min_size=1,
-                                         max_size=6))))
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(values) - 1), min_size=1, max_size=6))))
     bounds = [0, *cuts, len(values)]
-    parts = [series_of(values[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts = [series_of(values[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
     chunked = pl.concat(parts, rechunk=False)
     assert chunked.n_chunks() == len(parts)
     whole = run(series_of(values), name, params)
@@ -238,20 +244,22 @@ def test_chunking_invariance(values: list[float | None], spec: tuple[str, dict[s
 
 @SETTINGS
 @given(values=any_prices(150), spec=indicator(), data=st.data())
-def test_slicing_invariance(values: list[float | None], spec: tuple[str, dict[str, Any]],
-                            data: st.DataObject) -> None:
+def test_slicing_invariance(
+    values: list[float | None], spec: tuple[str, dict[str, Any]], data: st.DataObject
+) -> None:
     name, params = spec
     offset = data.draw(st.integers(0, len(values)))
     length = data.draw(st.integers(0, len(values) - offset))
     sliced = series_of(values).slice(offset, length)
-    copied = series_of(values[offset:offset + length])
+    copied = series_of(values[offset : offset + length])
     assert_series_equal(run(sliced, name, params), run(copied, name, params), check_exact=True)
 
 
 @SETTINGS
 @given(values=any_prices(150), spec=indicator())
-def test_truncation_leaves_earlier_rows_unchanged(values: list[float | None],
-                                                 spec: tuple[str, dict[str, Any]]) -> None:
+def test_truncation_leaves_earlier_rows_unchanged(
+    values: list[float | None], spec: tuple[str, dict[str, Any]]
+) -> None:
     """No look-ahead: computing on any prefix gives the same rows, bit for bit."""
     name, params = spec
     whole = getattr(nse.kernels, name)(as_nan_array(values), **params)
@@ -261,17 +269,27 @@ def test_truncation_leaves_earlier_rows_unchanged(values: list[float | None],
         prefix = prefix if isinstance(prefix, tuple) else (prefix,)
         for field, p, w in zip(OUTPUT_FIELDS[name], prefix, whole, strict=True):
             np.testing.assert_array_equal(
-                p, w[:k], err_msg=f"{name}{params}.{field}: prefix of {k} of {len(values)} rows")
+                p, w[:k], err_msg=f"{name}{params}.{field}: prefix of {k} of {len(values)} rows"
+            )
     # The same through Polars for one prefix.
     k = len(values) // 2
-    assert_series_equal(run(series_of(values[:k]), name, params),
-                        run(series_of(values), name, params).head(k), check_exact=True)
+    assert_series_equal(
+        run(series_of(values[:k]), name, params),
+        run(series_of(values), name, params).head(k),
+        check_exact=True,
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("sma", {"period": 20}), ("ema", {"period": 10}), ("ema", {"period": 10, "seed": "first"}),
-     ("rsi", {"period": 14}), ("macd", {}), ("bbands", {"period": 20})],
+    [
+        ("sma", {"period": 20}),
+        ("ema", {"period": 10}),
+        ("ema", {"period": 10, "seed": "first"}),
+        ("rsi", {"period": 14}),
+        ("macd", {}),
+        ("bbands", {"period": 20}),
+    ],
     ids=["sma", "ema", "ema_first", "rsi", "macd", "bbands"],
 )
 def test_truncation_on_a_walk(name: str, params: dict[str, Any]) -> None:
@@ -301,8 +319,7 @@ def test_rsi_between_0_and_100(values: list[float | None], period: int) -> None:
 
 
 @SETTINGS
-@given(values=prices(WIDE, max_size=150), period=st.integers(1, 40),
-       num_std=st.floats(1e-3, 10.0))
+@given(values=prices(WIDE, max_size=150), period=st.integers(1, 40), num_std=st.floats(1e-3, 10.0))
 def test_bbands_ordered(values: list[float | None], period: int, num_std: float) -> None:
     out = run(series_of(values), "bbands", {"period": period, "num_std": num_std})
     bands = out.struct.unnest().drop_nulls()
@@ -314,8 +331,9 @@ def test_bbands_ordered(values: list[float | None], period: int, num_std: float)
 
 @SETTINGS
 @given(values=any_prices(80), spec=indicator(max_period=30))
-def test_kernels_arrow_door_equals_polars(values: list[float | None],
-                                          spec: tuple[str, dict[str, Any]]) -> None:
+def test_kernels_arrow_door_equals_polars(
+    values: list[float | None], spec: tuple[str, dict[str, Any]]
+) -> None:
     name, params = spec
     s = series_of(values)
     out = run(s, name, params)
@@ -328,9 +346,10 @@ def test_kernels_arrow_door_equals_polars(values: list[float | None],
 def test_hand_oracles_for_period_one() -> None:
     """The hand oracles above, checked on a tiny example against a direct computation."""
     x = np.array([3.0, 5.0, 5.0, 4.0])
-    np.testing.assert_array_equal(hand_reference("rsi", x, {"period": 1})[0],
-                                  [np.nan, 100.0, 0.0, 0.0])
-    line, signal, hist = hand_reference("macd", x, {"fast": 1, "slow": 2, "signal": 2})
+    np.testing.assert_array_equal(
+        hand_reference("rsi", x, {"period": 1})[0], [np.nan, 100.0, 0.0, 0.0]
+    )
+    line, signal, _hist = hand_reference("macd", x, {"fast": 1, "slow": 2, "signal": 2})
     # slow EMA(2): seed mean(3, 5) = 4 at row 1, then 4 + (5 - 4) 2/3 = 14/3, then
     # 14/3 + (4 - 14/3) 2/3 = 38/9; line = 1, 1/3, -2/9; signal seeded mean(1, 1/3) at row 2.
     np.testing.assert_allclose(line[2:], [1 / 3, -2 / 9], rtol=1e-14)
