@@ -34,9 +34,6 @@ namespace {
 // True for finite values; false for NaN and +/-inf (x - x is NaN for both). Sums and EMAs
 // propagate non-finite values, so checking a running sum checks every value that entered it.
 inline bool finite(double v) { return v - v == 0.0; }
-}  // namespace
-
-namespace {
 
 template <bool kVar>
 struct MomentsStripe {
@@ -190,10 +187,6 @@ inline double seed_sum(const double* x, int64_t count) {
   return total;
 }
 
-}  // namespace
-
-namespace {
-
 // Runs e = e keep + x[t] k over t in [begin, end), writing out[t]; returns the last e.
 // Four steps at a time, so that the loop-carried chain is one multiply and one add per four
 // bars: e[t+3] = e[t-1] keep^4 + (((y0 keep + y1) keep + y2) keep + y3) with y = x k, and the
@@ -294,7 +287,7 @@ bool rsi(const double* x, int64_t n, int64_t period, double* out) {
     const double total = gain + loss;
     out[t] = total != 0.0 ? 100.0 * (gain / total) : 0.0;
   }
-  return finite(gain + loss) && finite(x[0]);
+  return finite(gain + loss);  // the averages carry any NaN or inf for ever
 }
 
 bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
