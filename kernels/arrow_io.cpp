@@ -1,6 +1,7 @@
 #include "arrow_io.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -23,23 +24,40 @@ constexpr size_t kPooledMin = size_t{64} << 10;   // smaller buffers are cheap t
 constexpr size_t kHugeMin = size_t{2} << 20;      // from here on, ask for transparent huge pages
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Large buffers start at a staggered offset from their 2 MB boundary (a multiple of 64 bytes,
+// different for consecutive allocations). Otherwise the outputs of one call would all share
+// their addresses modulo 4 KB, and a loop writing several of them while reading the input
+// stalls on false store-to-load dependencies ("4K aliasing").
+constexpr size_t kStaggerStep = 5 * 64;
+constexpr size_t kStaggerSlots = 16;
+std::atomic<size_t> stagger_counter{0};
+
 void* raw_allocate(size_t bytes) {
-  const size_t alignment = bytes >= kHugeMin ? kHugeMin : kAlignment;
+  const bool huge = bytes >= kHugeMin;
+  const size_t offset =
+      huge ? (stagger_counter.fetch_add(1, std::memory_order_relaxed) % kStaggerSlots) * kStaggerStep
+           : 0;
+  const size_t total = bytes + (huge ? kStaggerSlots * kStaggerStep : 0);
+  const size_t alignment = huge ? kHugeMin : kAlignment;
 #if defined(_WIN32)
-  void* p = _aligned_malloc(bytes, alignment);
+  void* p = _aligned_malloc(total, alignment);
 #else
   void* p = nullptr;
-  if (posix_memalign(&p, alignment, bytes) != 0) p = nullptr;
+  if (posix_memalign(&p, alignment, total) != 0) p = nullptr;
 #endif
   if (!p) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   // One fault per 2 MB instead of per 4 KB on first touch; harmless where THP is off.
-  if (bytes >= kHugeMin) madvise(p, bytes, MADV_HUGEPAGE);
+  if (huge) madvise(p, total, MADV_HUGEPAGE);
 #endif
-  return p;
+  return static_cast<char*>(p) + offset;
 }
 
-void raw_free(void* p) {
+// `bytes` as given to raw_allocate: a huge buffer's base is its 2 MB boundary.
+void raw_free(void* p, size_t bytes) {
+  if (bytes >= kHugeMin) {
+    p = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t{kHugeMin} - 1));
+  }
 #if defined(_WIN32)
   _aligned_free(p);
 #else
@@ -92,7 +110,7 @@ class BufferPool {
         return;
       }
     }
-    raw_free(p);
+    raw_free(p, capacity);
   }
 
   size_t cached() {
@@ -142,7 +160,7 @@ void AlignedBuffer::reset() noexcept {
   if (capacity_ >= kPooledMin) {
     BufferPool::instance().give_back(data_, capacity_);
   } else {
-    raw_free(data_);
+    raw_free(data_, capacity_);
   }
   data_ = nullptr;
   capacity_ = 0;

@@ -1,5 +1,7 @@
 #include "isa.h"
 
+#include "kernel_table.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -44,6 +46,23 @@ const char* isa_name(Isa isa) {
   }
   return "baseline";
 }
+
+namespace kernels {
+
+const KernelTable& active() {
+  static const KernelTable& chosen = [] () -> const KernelTable& {
+    switch (active_isa()) {
+#if defined(NSE_HAVE_X86_DISPATCH)
+      case Isa::Avx512: return avx512::table();
+      case Isa::Avx2: return avx2::table();
+#endif
+      default: return baseline::table();
+    }
+  }();
+  return chosen;
+}
+
+}  // namespace kernels
 
 std::vector<std::string> supported_isas() {
   std::vector<std::string> out;

@@ -1,10 +1,3 @@
-// Built with AVX2 and FMA enabled (see CMakeLists.txt); only called when the CPU has both.
+// Built with AVX2 and FMA enabled (see CMakeLists.txt); only used when the CPU has both.
 #define NSE_ISA_NAMESPACE avx2
 #include "simd_kernels.h"
-
-namespace nse::kernels::avx2 {
-bool macd(const double* x, int64_t n, int64_t fast, int64_t slow, int64_t signal,
-          double* macd_out, double* signal_out, double* hist_out) {
-  return macd_core(x, n, fast, slow, signal, macd_out, signal_out, hist_out);
-}
-}  // namespace nse::kernels::avx2
