@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <unordered_map>
 #include <new>
 #include <utility>
 
@@ -408,6 +409,207 @@ Status run_indicator(const IndicatorDef& def, const ParamValues& params,
   out->null_counts.assign(static_cast<size_t>(def.n_outputs), 0);
   run_impl(def, params, inputs, out_ptrs, want_validity ? validity_ptrs : nullptr,
            out->null_counts.data());
+  return Status::Ok();
+}
+
+namespace {
+
+// Validity from the values: the segmented paths compute with NaN standing for null (no bitmap
+// writes from several threads into shared bytes), then derive the bitmaps here.
+void validity_from_values(const double* values, int64_t n, uint8_t* validity,
+                          int64_t* null_count) {
+  *null_count = 0;
+  if (n <= 0) return;
+  std::memset(validity, 0, static_cast<size_t>((n + 7) / 8));
+  int64_t valid = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const bool ok = values[i] == values[i];
+    validity[i >> 3] |= static_cast<uint8_t>(static_cast<unsigned>(ok) << (i & 7));
+    valid += ok;
+  }
+  *null_count = n - valid;
+}
+
+}  // namespace
+
+Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
+                        const std::vector<ColumnView>& inputs, const std::vector<int64_t>& keys,
+                        bool allow_threads, IndicatorResult* out) {
+  Status s = check_lengths(def, inputs);
+  if (!s.ok) return s;
+  const int64_t n = inputs[0].length;
+  if (static_cast<int64_t>(keys.size()) != n) {
+    return Status::Error("the group column has " + std::to_string(keys.size()) +
+                         " rows, the data " + std::to_string(n));
+  }
+  out->length = n;
+  const size_t n_out = static_cast<size_t>(def.n_outputs);
+  std::vector<double*> out_ptrs(n_out);
+  for (size_t k = 0; k < n_out; ++k) {
+    out->values.emplace_back(static_cast<size_t>(n) * sizeof(double));
+    out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
+    out_ptrs[k] = out->values.back().as<double>();
+  }
+  // Runs of equal keys, and whether every key has exactly one run.
+  std::vector<int64_t> starts;
+  std::unordered_map<int64_t, int64_t> group_of_key;
+  bool contiguous = true;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i == 0 || keys[static_cast<size_t>(i)] != keys[static_cast<size_t>(i - 1)]) {
+      starts.push_back(i);
+      const auto inserted = group_of_key.emplace(keys[static_cast<size_t>(i)],
+                                                 static_cast<int64_t>(group_of_key.size()));
+      contiguous = contiguous && inserted.second;
+    }
+  }
+  const int64_t n_groups = static_cast<int64_t>(group_of_key.size());
+  const size_t n_in = inputs.size();
+
+  // The rows of group g are rows[offsets[g] .. offsets[g + 1]) of `source`, which is the input
+  // itself (contiguous groups) or a copy gathered by group.
+  std::vector<int64_t> offsets;
+  std::vector<int64_t> order;  // gathered position -> original row (gather path only)
+  std::vector<AlignedBuffer> gathered_in;
+  std::vector<AlignedBuffer> gathered_out;
+  if (contiguous) {
+    offsets = starts;
+    offsets.push_back(n);
+  } else {
+    // Stable counting sort of the rows by group, groups in order of first appearance.
+    offsets.assign(static_cast<size_t>(n_groups) + 1, 0);
+    std::vector<int64_t> group(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      group[static_cast<size_t>(i)] = group_of_key.at(keys[static_cast<size_t>(i)]);
+      ++offsets[static_cast<size_t>(group[static_cast<size_t>(i)]) + 1];
+    }
+    for (size_t g = 0; g < static_cast<size_t>(n_groups); ++g) offsets[g + 1] += offsets[g];
+    std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
+    order.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      order[static_cast<size_t>(next[static_cast<size_t>(group[static_cast<size_t>(i)])]++)] = i;
+    }
+    for (size_t k = 0; k < n_in; ++k) {
+      gathered_in.emplace_back(static_cast<size_t>(n) * sizeof(double));
+      double* dst = gathered_in.back().as<double>();
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t row = order[static_cast<size_t>(j)];
+        dst[j] = row_valid(inputs[k], row) ? inputs[k].values[row] : kNaN;
+      }
+    }
+    for (size_t k = 0; k < n_out; ++k) {
+      gathered_out.emplace_back(static_cast<size_t>(n) * sizeof(double));
+    }
+  }
+
+  auto run_group = [&](int64_t g) {
+    const int64_t begin = offsets[static_cast<size_t>(g)];
+    const int64_t length = offsets[static_cast<size_t>(g) + 1] - begin;
+    std::vector<ColumnView> views(n_in);
+    double* group_out[kMaxOutputs];
+    int64_t null_counts[kMaxOutputs];
+    for (size_t k = 0; k < n_in; ++k) {
+      ColumnView& v = views[k];
+      v.length = length;
+      if (contiguous) {
+        v.values = inputs[k].values + begin;
+        v.validity = inputs[k].validity;
+        v.validity_offset = inputs[k].validity_offset + begin;
+      } else {
+        v.values = gathered_in[k].as<double>() + begin;
+      }
+    }
+    for (size_t k = 0; k < n_out; ++k) {
+      group_out[k] = (contiguous ? out_ptrs[k] : gathered_out[k].as<double>()) + begin;
+    }
+    run_impl(def, params, views, group_out, nullptr, null_counts);
+  };
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) if (allow_threads && n_groups > 1)
+#endif
+  for (int64_t g = 0; g < n_groups; ++g) run_group(g);
+  (void)allow_threads;
+
+  out->null_counts.assign(n_out, 0);
+  for (size_t k = 0; k < n_out; ++k) {
+    if (!contiguous) {
+      const double* src = gathered_out[k].as<double>();
+      for (int64_t j = 0; j < n; ++j) out_ptrs[k][order[static_cast<size_t>(j)]] = src[j];
+    }
+    validity_from_values(out_ptrs[k], n, out->validity[k].as<uint8_t>(), &out->null_counts[k]);
+  }
+  return Status::Ok();
+}
+
+bool is_integer_format(const char* format) {
+  return format && format[0] && !format[1] && std::strchr("cCsSiIlL", format[0]) != nullptr;
+}
+
+namespace {
+// Reads one chunk's keys; null rows are marked in `is_null` and given a key later.
+template <typename T>
+void read_key_chunk(const ArrowArray& chunk, int64_t* dst, uint8_t* is_null, bool* any_null) {
+  const T* src = static_cast<const T*>(chunk.buffers[1]) + chunk.offset;
+  const auto* validity = static_cast<const uint8_t*>(chunk.buffers[0]);
+  const bool has_nulls = chunk.null_count != 0 && validity != nullptr;
+  for (int64_t i = 0; i < chunk.length; ++i) {
+    const bool null = has_nulls && !bit_is_set(validity, chunk.offset + i);
+    is_null[i] = null;
+    *any_null = *any_null || null;
+    dst[i] = null ? 0 : static_cast<int64_t>(src[i]);  // unsigned 64-bit keys wrap, one to one
+  }
+}
+}  // namespace
+
+Status read_keys(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                 const std::string& column, std::vector<int64_t>* out) {
+  const char* format = schema.format ? schema.format : "";
+  if (schema.dictionary != nullptr || !is_integer_format(format)) {
+    return Status::Error("the group column `" + column + "` has dtype " + dtype_name(format) +
+                         "; expected integer group keys");
+  }
+  int64_t total = 0;
+  for (size_t c = 0; c < n_chunks; ++c) total += chunks[c]->length;
+  out->resize(static_cast<size_t>(total));
+  std::vector<uint8_t> is_null(static_cast<size_t>(total));
+  bool any_null = false;
+  int64_t at = 0;
+  for (size_t c = 0; c < n_chunks; ++c) {
+    const ArrowArray& chunk = *chunks[c];
+    int64_t* dst = out->data() + at;
+    uint8_t* nulls = is_null.data() + at;
+    switch (format[0]) {
+      case 'c': read_key_chunk<int8_t>(chunk, dst, nulls, &any_null); break;
+      case 'C': read_key_chunk<uint8_t>(chunk, dst, nulls, &any_null); break;
+      case 's': read_key_chunk<int16_t>(chunk, dst, nulls, &any_null); break;
+      case 'S': read_key_chunk<uint16_t>(chunk, dst, nulls, &any_null); break;
+      case 'i': read_key_chunk<int32_t>(chunk, dst, nulls, &any_null); break;
+      case 'I': read_key_chunk<uint32_t>(chunk, dst, nulls, &any_null); break;
+      case 'l': read_key_chunk<int64_t>(chunk, dst, nulls, &any_null); break;
+      default: read_key_chunk<uint64_t>(chunk, dst, nulls, &any_null); break;
+    }
+    at += chunk.length;
+  }
+  if (!any_null) return Status::Ok();
+  // Null keys form one group of their own: give them a value no other key has.
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  for (size_t i = 0; i < out->size(); ++i) {
+    if (is_null[i]) continue;
+    lo = std::min(lo, (*out)[i]);
+    hi = std::max(hi, (*out)[i]);
+  }
+  int64_t null_key;
+  if (hi < std::numeric_limits<int64_t>::max()) {
+    null_key = hi + 1;
+  } else if (lo > std::numeric_limits<int64_t>::min()) {
+    null_key = lo - 1;
+  } else {
+    return Status::Error("the group column `" + column +
+                         "` has nulls and keys spanning the whole 64-bit range");
+  }
+  for (size_t i = 0; i < out->size(); ++i) {
+    if (is_null[i]) (*out)[i] = null_key;
+  }
   return Status::Ok();
 }
 

@@ -80,6 +80,19 @@ Status run_indicator(const IndicatorDef& def, const ParamValues& params,
                      const std::vector<ColumnView>& inputs, bool want_validity,
                      IndicatorResult* out);
 
+// Per group: `keys` (one per row) split the rows into groups, each computed on its own rows in
+// their order, as if it were its own series (what .over() does, in one call). Contiguous
+// groups are read in place; otherwise rows are gathered by group and scattered back. Groups
+// run in parallel (OpenMP) when `allow_threads`; results do not depend on the thread count.
+Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
+                        const std::vector<ColumnView>& inputs, const std::vector<int64_t>& keys,
+                        bool allow_threads, IndicatorResult* out);
+
+// Reads an integer column (any width, nulls become one extra group) as group keys.
+Status read_keys(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                 const std::string& column, std::vector<int64_t>* out);
+bool is_integer_format(const char* format);
+
 // Same, but the caller provides the value buffers (e.g. numpy arrays); no validity bitmaps.
 Status run_indicator_into(const IndicatorDef& def, const ParamValues& params,
                           const std::vector<ColumnView>& inputs, double* const* outputs);

@@ -82,51 +82,69 @@ Status resolve(const char* indicator, const uint8_t* kwargs, size_t kwargs_len,
   return parse_params(**def, parsed, params);
 }
 
-Status check_arity(const IndicatorDef& def, size_t n_inputs) {
-  if (n_inputs == static_cast<size_t>(def.n_inputs)) return Status::Ok();
-  return Status::Error("takes " + std::to_string(def.n_inputs) + " input column(s), got " +
+Status check_arity(const IndicatorDef& def, size_t n_inputs, bool grouped) {
+  const size_t want = static_cast<size_t>(def.n_inputs) + (grouped ? 1 : 0);
+  if (n_inputs == want) return Status::Ok();
+  return Status::Error("takes " + std::to_string(want) + " input column(s), got " +
                        std::to_string(n_inputs));
 }
 
-void compute(const char* indicator, const SeriesExport* inputs, size_t n_inputs,
-             const uint8_t* kwargs, size_t kwargs_len, SeriesExport* out) {
+// Hands the result to Polars: a Float64 column, or a struct of them.
+void export_result(const IndicatorDef& def, const std::string& name, IndicatorResult&& result,
+                   SeriesExport* out) {
+  auto* priv = new OutputPrivate;
+  priv->field = new ArrowSchema;
+  priv->arrays.push_back(new ArrowArray);
+  if (def.n_outputs == 1) {
+    export_float64_schema(name, priv->field);
+    export_float64(std::move(result.values[0]), std::move(result.validity[0]), result.length,
+                   result.null_counts[0], priv->arrays[0]);
+  } else {
+    export_struct_schema(name, {def.output_names, def.output_names + def.n_outputs}, priv->field);
+    export_struct(std::move(result), priv->arrays[0]);
+  }
+  out->field = priv->field;
+  out->arrays = priv->arrays.data();
+  out->len = priv->arrays.size();
+  out->release = release_output;
+  out->private_data = priv;
+}
+
+// `grouped`: the last input holds integer group keys (the `_by` variants).
+void compute(const char* indicator, bool grouped, const SeriesExport* inputs, size_t n_inputs,
+             const uint8_t* kwargs, size_t kwargs_len, SeriesExport* out,
+             const CallerContext* context) {
   InputsGuard guard(inputs, n_inputs);
   try {
     const IndicatorDef* def = nullptr;
     ParamValues params;
     Status s = resolve(indicator, kwargs, kwargs_len, &def, &params);
-    if (s.ok) s = check_arity(*def, n_inputs);
-    std::vector<InputColumn> columns(n_inputs);
+    if (s.ok) s = check_arity(*def, n_inputs, grouped);
+    const size_t n_values = grouped ? n_inputs - 1 : n_inputs;
+    std::vector<InputColumn> columns(n_values);
     std::vector<ColumnView> views;
-    for (size_t i = 0; s.ok && i < n_inputs; ++i) {
+    for (size_t i = 0; s.ok && i < n_values; ++i) {
       s = read_column(*inputs[i].field, inputs[i].arrays, inputs[i].len,
                       field_name(inputs[i].field), &columns[i]);
       views.push_back(columns[i].view);
     }
     IndicatorResult result;
-    if (s.ok) s = run_indicator(*def, params, views, /*want_validity=*/true, &result);
+    if (s.ok && grouped) {
+      const SeriesExport& key_input = inputs[n_inputs - 1];
+      std::vector<int64_t> keys;
+      s = read_keys(*key_input.field, key_input.arrays, key_input.len,
+                    field_name(key_input.field), &keys);
+      // Bit 0 of the caller context: Polars already runs this call in parallel with others.
+      const bool allow_threads = context == nullptr || (context->bitflags & 1u) == 0;
+      if (s.ok) s = run_indicator_by(*def, params, views, keys, allow_threads, &result);
+    } else if (s.ok) {
+      s = run_indicator(*def, params, views, /*want_validity=*/true, &result);
+    }
     if (!s.ok) {
       set_error(indicator, s.message);
       return;
     }
-    auto* priv = new OutputPrivate;
-    priv->field = new ArrowSchema;
-    priv->arrays.push_back(new ArrowArray);
-    const std::string name = field_name(inputs[0].field);
-    if (def->n_outputs == 1) {
-      export_float64_schema(name, priv->field);
-      export_float64(std::move(result.values[0]), std::move(result.validity[0]), result.length,
-                     result.null_counts[0], priv->arrays[0]);
-    } else {
-      export_struct_schema(name, {def->output_names, def->output_names + def->n_outputs},
-                           priv->field);
-      export_struct(std::move(result), priv->arrays[0]);
-    }
-    out->field = priv->field;
-    out->arrays = priv->arrays.data();
-    out->len = priv->arrays.size();
-    out->release = release_output;
-    out->private_data = priv;
+    export_result(*def, field_name(inputs[0].field), std::move(result), out);
   } catch (const std::exception& e) {
     set_error(indicator, std::string("internal error: ") + e.what());
   } catch (...) {
@@ -134,15 +152,23 @@ void compute(const char* indicator, const SeriesExport* inputs, size_t n_inputs,
   }
 }
 
-void output_field(const char* indicator, const ArrowSchema* fields, size_t n_fields,
-                  ArrowSchema* out, const uint8_t* kwargs, size_t kwargs_len) {
+void output_field(const char* indicator, bool grouped, const ArrowSchema* fields,
+                  size_t n_fields, ArrowSchema* out, const uint8_t* kwargs, size_t kwargs_len) {
   // Polars owns (and frees) the input fields here.
   try {
     const IndicatorDef* def = nullptr;
     ParamValues params;
     Status s = resolve(indicator, kwargs, kwargs_len, &def, &params);
-    if (s.ok) s = check_arity(*def, n_fields);
-    for (size_t i = 0; s.ok && i < n_fields; ++i) s = check_numeric(fields[i], field_name(&fields[i]));
+    if (s.ok) s = check_arity(*def, n_fields, grouped);
+    const size_t n_values = grouped ? n_fields - 1 : n_fields;
+    for (size_t i = 0; s.ok && i < n_values; ++i) s = check_numeric(fields[i], field_name(&fields[i]));
+    if (s.ok && grouped) {
+      const ArrowSchema& key = fields[n_fields - 1];
+      if (key.dictionary != nullptr || !is_integer_format(key.format)) {
+        s = Status::Error("the group column `" + field_name(&key) + "` has dtype " +
+                          dtype_name(key.format) + "; expected integer group keys");
+      }
+    }
     if (!s.ok) {
       set_error(indicator, s.message);
       return;
@@ -173,17 +199,25 @@ NSE_PLUGIN_EXPORT const char* _polars_plugin_get_last_error_message(void) {
   return nse::last_error.c_str();
 }
 
-#define NSE_POLARS_PLUGIN(NAME)                                                              \
-  NSE_PLUGIN_EXPORT void _polars_plugin_##NAME(const SeriesExport* inputs, size_t n_inputs,   \
-                                               const uint8_t* kwargs, size_t kwargs_len,      \
-                                               SeriesExport* out, const CallerContext*) {     \
-    nse::compute(#NAME, inputs, n_inputs, kwargs, kwargs_len, out);                          \
-  }                                                                                          \
-  NSE_PLUGIN_EXPORT void _polars_plugin_field_##NAME(const ArrowSchema* fields,              \
-                                                     size_t n_fields, ArrowSchema* out,      \
-                                                     const uint8_t* kwargs, size_t kwargs_len) { \
-    nse::output_field(#NAME, fields, n_fields, out, kwargs, kwargs_len);                     \
+// Each indicator NAME exports _polars_plugin_NAME (one series) and _polars_plugin_NAME_by (per
+// group of an integer key column, its last input), each with its output-field function.
+#define NSE_POLARS_PLUGIN_ENTRY(SYMBOL, NAME, GROUPED)                                       \
+  NSE_PLUGIN_EXPORT void _polars_plugin_##SYMBOL(const SeriesExport* inputs, size_t n_inputs,  \
+                                                 const uint8_t* kwargs, size_t kwargs_len,     \
+                                                 SeriesExport* out,                            \
+                                                 const CallerContext* context) {               \
+    nse::compute(NAME, GROUPED, inputs, n_inputs, kwargs, kwargs_len, out, context);          \
+  }                                                                                           \
+  NSE_PLUGIN_EXPORT void _polars_plugin_field_##SYMBOL(const ArrowSchema* fields,             \
+                                                       size_t n_fields, ArrowSchema* out,     \
+                                                       const uint8_t* kwargs,                 \
+                                                       size_t kwargs_len) {                   \
+    nse::output_field(NAME, GROUPED, fields, n_fields, out, kwargs, kwargs_len);              \
   }
+
+#define NSE_POLARS_PLUGIN(NAME)                   \
+  NSE_POLARS_PLUGIN_ENTRY(NAME, #NAME, false)     \
+  NSE_POLARS_PLUGIN_ENTRY(NAME##_by, #NAME, true)
 
 NSE_POLARS_PLUGIN(sma)
 NSE_POLARS_PLUGIN(ema)

@@ -27,7 +27,7 @@ def demo(symbols: int, days: int, seed: int) -> int:
     """Synthetic NSE bars -> the five-indicator overlay per symbol -> a table."""
     bars = generate_ohlcv(symbols, days=days, interval="5m", seed=seed)
     start = time.perf_counter()
-    overlay = bars.nse.overlay(over="symbol")
+    overlay = bars.nse.overlay(by="symbol")
     elapsed_ms = (time.perf_counter() - start) * 1e3
     print(
         f"nse_polars demo: {symbols} synthetic symbols x {days} NSE sessions of 5-minute bars "

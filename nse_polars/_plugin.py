@@ -43,18 +43,44 @@ def validate(name: str, **params: Any) -> dict[str, Any]:
     return _core.check_params(name, params)
 
 
-def call(name: str, args: list[IntoExpr], **params: Any) -> pl.Expr:
+def call(
+    name: str, args: list[IntoExpr], *, group_key: pl.Expr | None = None, **params: Any
+) -> pl.Expr:
     """Validate the parameters now (at expression-build time), then build the plugin call.
 
     Every indicator is path dependent, so it is registered as not elementwise: the streaming
-    engine and ``.over()`` hand it whole columns or whole groups, never arbitrary chunks.
+    engine and ``.over()`` hand it whole columns or whole groups, never arbitrary chunks. With
+    `group_key` (an integer expression), one native call computes every group on its own rows,
+    in parallel (the ``<name>_by`` entry points).
     """
     kwargs = validate(name, **params)
     return register_plugin_function(
         plugin_path=LIBRARY_PATH,
-        function_name=name,
-        args=args,
+        function_name=name if group_key is None else f"{name}_by",
+        args=args if group_key is None else [*args, group_key],
         kwargs=kwargs,
         is_elementwise=False,
         use_abs_path=True,
     )
+
+
+def group_key(schema: pl.Schema, by: str) -> pl.Expr:
+    """An integer key per row for the column `by`: equal values, equal keys."""
+    import polars as pl
+
+    if not isinstance(by, str):
+        msg = f"`by` must be a column name, got {by!r}"
+        raise TypeError(msg)
+    if by not in schema:
+        msg = f"`by`: no column {by!r} in the frame (columns: {', '.join(schema.names())})"
+        raise ValueError(msg)
+    dtype = schema[by]
+    column = pl.col(by)
+    if dtype.is_integer():
+        return column
+    if isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return column.to_physical()
+    if dtype != pl.String:
+        column = column.cast(pl.String)
+    # Categorical codes: one per distinct string, computed by Polars' own hashing.
+    return column.cast(pl.Categorical).to_physical()

@@ -247,8 +247,9 @@ def overlay(
     The five indicators in one native call, as a struct of nine fields.
 
     Fields (see :func:`overlay_columns`): ``sma_<n>``, ``ema_<n>``, ``rsi_<n>``, ``macd``,
-    ``macd_signal``, ``macd_hist``, ``bb_upper``, ``bb_middle``, ``bb_lower``; each equal to
-    the corresponding single-indicator function. ``DataFrame.nse.overlay()`` unnests them.
+    ``macd_signal``, ``macd_hist``, ``bb_upper``, ``bb_middle``, ``bb_lower``; each equal, to the
+    bit, to the corresponding single-indicator function. ``DataFrame.nse.overlay()`` unnests
+    them.
 
     Parameters
     ----------
@@ -261,12 +262,26 @@ def overlay(
     bbands
         ``(period, num_std)``.
     """
+    return _overlay(expr, None, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
+
+
+def _overlay(
+    expr: IntoExpr,
+    group_key: pl.Expr | None,
+    *,
+    sma: int,
+    ema: int,
+    rsi: int,
+    macd: tuple[int, int, int],
+    bbands: tuple[int, float],
+) -> pl.Expr:
     macd_params = _tuple_param("macd", macd, 3)
     bb_params = _tuple_param("bbands", bbands, 2)
     names = overlay_columns(sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
     return _plugin.call(
         "overlay",
         [expr],
+        group_key=group_key,
         sma_period=sma,
         ema_period=ema,
         rsi_period=rsi,

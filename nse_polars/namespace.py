@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from nse_polars import functions
+from nse_polars import _plugin, functions
 
 if TYPE_CHECKING:
     from polars._typing import IntoExpr
@@ -53,10 +53,86 @@ class ExprNamespace:
 
 
 class _FrameNamespace:
-    """Shared by DataFrame and LazyFrame: both have the same ``with_columns``."""
+    """Shared by DataFrame and LazyFrame: indicators added as columns, optionally per group.
+
+    ``by="symbol"`` computes each symbol on its own rows, in frame order, in one native call
+    that runs the symbols in parallel (OpenMP); rows need not be sorted or contiguous, and the
+    frame's row order is kept. The result equals ``.over("symbol")`` on each expression.
+    """
 
     def __init__(self, frame: pl.DataFrame | pl.LazyFrame) -> None:
         self._frame = frame
+
+    def _schema(self) -> pl.Schema:
+        frame = self._frame
+        return frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+
+    def _add(
+        self,
+        name: str,
+        column: IntoExpr,
+        names: list[str],
+        by: str | None,
+        **params: object,
+    ) -> pl.DataFrame | pl.LazyFrame:
+        key = None if by is None else _plugin.group_key(self._schema(), by)
+        expr = _plugin.call(name, [column], group_key=key, **params)
+        return self._with(expr, names)
+
+    def _with(self, expr: pl.Expr, names: list[str]) -> pl.DataFrame | pl.LazyFrame:
+        if len(names) == 1:
+            return self._frame.with_columns(expr.alias(names[0]))
+        struct = "__nse_polars_struct"
+        expr = expr.struct.rename_fields(names).alias(struct)
+        return self._frame.with_columns(expr).unnest(struct)
+
+    def sma(
+        self, column: IntoExpr = "close", period: int = 20, *, by: str | None = None
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Add ``sma_<period>``; see :func:`nse_polars.sma`."""
+        return self._add("sma", column, [f"sma_{period}"], by, period=period)
+
+    def ema(
+        self,
+        column: IntoExpr = "close",
+        period: int = 20,
+        *,
+        seed: Literal["sma", "first"] = "sma",
+        by: str | None = None,
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Add ``ema_<period>``; see :func:`nse_polars.ema`."""
+        return self._add("ema", column, [f"ema_{period}"], by, period=period, seed=seed)
+
+    def rsi(
+        self, column: IntoExpr = "close", period: int = 14, *, by: str | None = None
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Add ``rsi_<period>``; see :func:`nse_polars.rsi`."""
+        return self._add("rsi", column, [f"rsi_{period}"], by, period=period)
+
+    def macd(
+        self,
+        column: IntoExpr = "close",
+        fast: int = 12,
+        slow: int = 26,
+        signal: int = 9,
+        *,
+        by: str | None = None,
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Add ``macd``, ``macd_signal``, ``macd_hist``; see :func:`nse_polars.macd`."""
+        names = ["macd", "macd_signal", "macd_hist"]
+        return self._add("macd", column, names, by, fast=fast, slow=slow, signal=signal)
+
+    def bbands(
+        self,
+        column: IntoExpr = "close",
+        period: int = 20,
+        num_std: float = 2.0,
+        *,
+        by: str | None = None,
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Add ``bb_upper``, ``bb_middle``, ``bb_lower``; see :func:`nse_polars.bbands`."""
+        names = ["bb_upper", "bb_middle", "bb_lower"]
+        return self._add("bbands", column, names, by, period=period, num_std=num_std)
 
     def overlay(
         self,
@@ -67,7 +143,7 @@ class _FrameNamespace:
         rsi: int = 14,
         macd: tuple[int, int, int] = (12, 26, 9),
         bbands: tuple[int, float] = (20, 2.0),
-        over: str | None = None,
+        by: str | None = None,
     ) -> pl.DataFrame | pl.LazyFrame:
         """
         Add the five indicators as nine columns: ``sma_<n>``, ``ema_<n>``, ``rsi_<n>``,
@@ -79,21 +155,21 @@ class _FrameNamespace:
             The price column, default ``"close"``.
         sma, ema, rsi, macd, bbands
             Indicator parameters, as in :func:`nse_polars.overlay`.
-        over
-            A column to compute per group of (e.g. ``"symbol"``), in the frame's row order
-            within each group.
+        by
+            A column to compute per group of (e.g. ``"symbol"``): each group on its own rows in
+            frame order, all groups in one parallel native call.
         """
-        expr = functions.overlay(column, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
-        if over is not None:
-            expr = expr.over(over)
-        return self._frame.with_columns(expr.alias("__nse_overlay")).unnest("__nse_overlay")
+        key = None if by is None else _plugin.group_key(self._schema(), by)
+        names = functions.overlay_columns(sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
+        expr = functions._overlay(column, key, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
+        return self._with(expr, names)
 
 
 @pl.api.register_dataframe_namespace("nse")
 class DataFrameNamespace(_FrameNamespace):
-    """``df.nse.overlay()``."""
+    """``df.nse.overlay()``, ``df.nse.rsi(by="symbol")``, ..."""
 
 
 @pl.api.register_lazyframe_namespace("nse")
 class LazyFrameNamespace(_FrameNamespace):
-    """``lf.nse.overlay()``."""
+    """``lf.nse.overlay()``, ``lf.nse.rsi(by="symbol")``, ..."""

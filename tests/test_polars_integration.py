@@ -527,8 +527,8 @@ def test_frame_overlay_equals_single_functions(o: dict[str, Any]) -> None:
 def test_frame_overlay_over_symbol(interleaved: bool) -> None:
     df = _symbol_frame(interleaved)
     o = {"sma": 5, "ema": 8, "rsi": 6, "macd": (3, 10, 4), "bbands": (12, 2.0)}
-    got = df.nse.overlay(over="symbol", **o)
-    lazy = df.lazy().nse.overlay(over="symbol", **o).collect()
+    got = df.nse.overlay(by="symbol", **o)
+    lazy = df.lazy().nse.overlay(by="symbol", **o).collect()
     assert_frame_equal(lazy, got, check_exact=True)
     expected = df.with_columns([e.over("symbol") for e in _single_functions(o)])
     assert_frame_equal(got, expected, check_exact=True)
