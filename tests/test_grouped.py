@@ -122,7 +122,7 @@ def test_bad_by() -> None:
         frame.nse.overlay(by="ticker")
     with pytest.raises(TypeError, match="`by`"):
         frame.nse.sma(by=["symbol"])  # type: ignore[arg-type]
-    with pytest.raises(pl.exceptions.ComputeError, match="`close`.*String"):
+    with pytest.raises(pl.exceptions.ComputeError, match=r"`close`.*String"):
         frame.with_columns(pl.col("close").cast(pl.String)).nse.sma(by="symbol")
 
 
