@@ -120,7 +120,7 @@ void compute(const char* indicator, bool grouped, const SeriesExport* inputs, si
     ParamValues params;
     Status s = resolve(indicator, kwargs, kwargs_len, &def, &params);
     if (s.ok) s = check_arity(*def, n_inputs, grouped);
-    const size_t n_values = grouped ? n_inputs - 1 : n_inputs;
+    const size_t n_values = s.ok ? n_inputs - (grouped ? 1 : 0) : 0;
     std::vector<InputColumn> columns(n_values);
     std::vector<ColumnView> views;
     for (size_t i = 0; s.ok && i < n_values; ++i) {
@@ -160,7 +160,7 @@ void output_field(const char* indicator, bool grouped, const ArrowSchema* fields
     ParamValues params;
     Status s = resolve(indicator, kwargs, kwargs_len, &def, &params);
     if (s.ok) s = check_arity(*def, n_fields, grouped);
-    const size_t n_values = grouped ? n_fields - 1 : n_fields;
+    const size_t n_values = s.ok ? n_fields - (grouped ? 1 : 0) : 0;
     for (size_t i = 0; s.ok && i < n_values; ++i) s = check_numeric(fields[i], field_name(&fields[i]));
     if (s.ok && grouped) {
       const ArrowSchema& key = fields[n_fields - 1];

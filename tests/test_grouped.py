@@ -156,3 +156,26 @@ def test_bit_identical_whatever_the_thread_count(tmp_path) -> None:
         digests.add(proc.stdout.strip())
     assert len(digests) == 1
     assert len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
+
+
+def test_plugin_entry_point_checks_its_inputs() -> None:
+    """The `_by` entry points reject a non-integer key and a wrong number of inputs."""
+    from polars.plugins import register_plugin_function
+
+    from nse_polars import _plugin
+
+    def call(args: list[pl.Expr]) -> pl.Expr:
+        return register_plugin_function(
+            plugin_path=_plugin.LIBRARY_PATH,
+            function_name="sma_by",
+            args=args,
+            kwargs={"period": 2},
+            is_elementwise=False,
+            use_abs_path=True,
+        )
+
+    frame = make_frame()
+    with pytest.raises(pl.exceptions.ComputeError, match="group column `close` has dtype Float64"):
+        frame.select(call([pl.col("close"), pl.col("close")]))
+    with pytest.raises(pl.exceptions.ComputeError, match="takes 2 input column"):
+        frame.select(call([pl.col("close")]))
