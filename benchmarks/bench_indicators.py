@@ -438,19 +438,25 @@ def render_block(table: str, env: dict, rows: int, repeats: int, floor_faults: f
     return "\n".join([header, "", table, "", *[f"{note}  " for note in notes]]).rstrip() + "\n"
 
 
-def write_readme(block: str, path: Path = README) -> bool:
+def write_readme(
+    block: str,
+    path: Path = README,
+    *,
+    start_marker: str = START_MARKER,
+    end_marker: str = END_MARKER,
+) -> bool:
     """Replace the text between the markers; touch nothing if they are absent."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
         print(
-            f"{path}: markers {START_MARKER} ... {END_MARKER} not found; README not written.",
+            f"{path}: markers {start_marker} ... {end_marker} not found; README not written.",
             file=sys.stderr,
         )
         return False
-    head = text[: start + len(START_MARKER)]
+    head = text[: start + len(start_marker)]
     path.write_text(f"{head}\n{block}{text[end:]}", encoding="utf-8")
-    print(f"{path}: benchmark section updated.", file=sys.stderr)
+    print(f"{path}: benchmark section {start_marker} updated.", file=sys.stderr)
     return True
 
 
