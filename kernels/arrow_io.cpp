@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <new>
 #include <utility>
@@ -414,32 +415,36 @@ Status run_indicator(const IndicatorDef& def, const ParamValues& params,
 
 namespace {
 
-// Validity from the values: the segmented paths compute with NaN standing for null (no bitmap
-// writes from several threads into shared bytes), then derive the bitmaps here.
-void validity_from_values(const double* values, int64_t n, uint8_t* validity,
-                          int64_t* null_count) {
-  *null_count = 0;
-  if (n <= 0) return;
-  std::memset(validity, 0, static_cast<size_t>((n + 7) / 8));
+// Validity bits for rows [begin, end) (begin a multiple of 8) from the values: the grouped
+// path computes with NaN standing for null, so that threads never write bitmap bytes they
+// share, and derives the bitmaps afterwards. Returns the number of null rows.
+int64_t validity_from_values(const double* values, int64_t begin, int64_t end,
+                             uint8_t* validity) {
   int64_t valid = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const bool ok = values[i] == values[i];
-    validity[i >> 3] |= static_cast<uint8_t>(static_cast<unsigned>(ok) << (i & 7));
-    valid += ok;
+  for (int64_t i = begin; i < end; i += 8) {
+    const int64_t stop = std::min(end, i + 8);
+    unsigned byte = 0;
+    for (int64_t j = i; j < stop; ++j) {
+      const bool ok = values[j] == values[j];
+      byte |= static_cast<unsigned>(ok) << (j - i);
+      valid += ok;
+    }
+    validity[i >> 3] = static_cast<uint8_t>(byte);
   }
-  *null_count = n - valid;
+  return (end - begin) - valid;
 }
 
 }  // namespace
 
 Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
-                        const std::vector<ColumnView>& inputs, const std::vector<int64_t>& keys,
+                        const std::vector<ColumnView>& inputs, const GroupRuns& groups,
                         bool allow_threads, IndicatorResult* out) {
   Status s = check_lengths(def, inputs);
   if (!s.ok) return s;
   const int64_t n = inputs[0].length;
-  if (static_cast<int64_t>(keys.size()) != n) {
-    return Status::Error("the group column has " + std::to_string(keys.size()) +
+  const int64_t rows_in_runs = groups.starts.empty() ? 0 : groups.starts.back();
+  if (rows_in_runs != n) {
+    return Status::Error("the group column has " + std::to_string(rows_in_runs) +
                          " rows, the data " + std::to_string(n));
   }
   out->length = n;
@@ -450,43 +455,34 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
     out_ptrs[k] = out->values.back().as<double>();
   }
-  // Runs of equal keys, and whether every key has exactly one run.
-  std::vector<int64_t> starts;
-  std::unordered_map<int64_t, int64_t> group_of_key;
-  bool contiguous = true;
-  for (int64_t i = 0; i < n; ++i) {
-    if (i == 0 || keys[static_cast<size_t>(i)] != keys[static_cast<size_t>(i - 1)]) {
-      starts.push_back(i);
-      const auto inserted = group_of_key.emplace(keys[static_cast<size_t>(i)],
-                                                 static_cast<int64_t>(group_of_key.size()));
-      contiguous = contiguous && inserted.second;
-    }
-  }
-  const int64_t n_groups = static_cast<int64_t>(group_of_key.size());
+  const bool contiguous = groups.contiguous;
+  const int64_t n_groups = groups.n_groups;
   const size_t n_in = inputs.size();
 
-  // The rows of group g are rows[offsets[g] .. offsets[g + 1]) of `source`, which is the input
-  // itself (contiguous groups) or a copy gathered by group.
+  // The rows of group g are rows [offsets[g], offsets[g + 1]) of the input itself (a grouped
+  // frame) or of a copy gathered by group.
   std::vector<int64_t> offsets;
   std::vector<int64_t> order;  // gathered position -> original row (gather path only)
   std::vector<AlignedBuffer> gathered_in;
   std::vector<AlignedBuffer> gathered_out;
   if (contiguous) {
-    offsets = starts;
-    offsets.push_back(n);
+    offsets = groups.starts;
   } else {
-    // Stable counting sort of the rows by group, groups in order of first appearance.
+    // Stable counting sort of the runs by group, groups in order of first appearance.
+    const size_t n_runs = groups.run_group.size();
     offsets.assign(static_cast<size_t>(n_groups) + 1, 0);
-    std::vector<int64_t> group(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      group[static_cast<size_t>(i)] = group_of_key.at(keys[static_cast<size_t>(i)]);
-      ++offsets[static_cast<size_t>(group[static_cast<size_t>(i)]) + 1];
+    for (size_t r = 0; r < n_runs; ++r) {
+      offsets[static_cast<size_t>(groups.run_group[r]) + 1] +=
+          groups.starts[r + 1] - groups.starts[r];
     }
     for (size_t g = 0; g < static_cast<size_t>(n_groups); ++g) offsets[g + 1] += offsets[g];
     std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
     order.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      order[static_cast<size_t>(next[static_cast<size_t>(group[static_cast<size_t>(i)])]++)] = i;
+    for (size_t r = 0; r < n_runs; ++r) {
+      int64_t& at = next[static_cast<size_t>(groups.run_group[r])];
+      for (int64_t row = groups.starts[r]; row < groups.starts[r + 1]; ++row) {
+        order[static_cast<size_t>(at++)] = row;
+      }
     }
     for (size_t k = 0; k < n_in; ++k) {
       gathered_in.emplace_back(static_cast<size_t>(n) * sizeof(double));
@@ -523,20 +519,39 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     }
     run_impl(def, params, views, group_out, nullptr, null_counts);
   };
+  const bool parallel = allow_threads && n_groups > 1;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) if (allow_threads && n_groups > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
 #endif
   for (int64_t g = 0; g < n_groups; ++g) run_group(g);
-  (void)allow_threads;
 
-  out->null_counts.assign(n_out, 0);
-  for (size_t k = 0; k < n_out; ++k) {
-    if (!contiguous) {
-      const double* src = gathered_out[k].as<double>();
-      for (int64_t j = 0; j < n; ++j) out_ptrs[k][order[static_cast<size_t>(j)]] = src[j];
+  if (!contiguous) {  // scatter back, each row written once
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (parallel)
+#endif
+    for (int64_t k = 0; k < static_cast<int64_t>(n_out); ++k) {
+      const double* src = gathered_out[static_cast<size_t>(k)].as<double>();
+      double* dst = out_ptrs[static_cast<size_t>(k)];
+      for (int64_t j = 0; j < n; ++j) dst[order[static_cast<size_t>(j)]] = src[j];
     }
-    validity_from_values(out_ptrs[k], n, out->validity[k].as<uint8_t>(), &out->null_counts[k]);
   }
+  // The bitmaps, in blocks of rows starting on a whole byte: no two threads share a byte.
+  constexpr int64_t kBlock = int64_t{1} << 16;
+  const int64_t n_blocks = (n + kBlock - 1) / kBlock;
+  std::vector<int64_t> block_nulls(static_cast<size_t>(n_blocks) * n_out, 0);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (parallel && n_blocks > 1)
+#endif
+  for (int64_t blk = 0; blk < n_blocks; ++blk) {
+    const int64_t begin = blk * kBlock;
+    const int64_t end = std::min(n, begin + kBlock);
+    for (size_t k = 0; k < n_out; ++k) {
+      block_nulls[static_cast<size_t>(blk) * n_out + k] =
+          validity_from_values(out_ptrs[k], begin, end, out->validity[k].as<uint8_t>());
+    }
+  }
+  out->null_counts.assign(n_out, 0);
+  for (size_t i = 0; i < block_nulls.size(); ++i) out->null_counts[i % n_out] += block_nulls[i];
   return Status::Ok();
 }
 
@@ -545,71 +560,134 @@ bool is_integer_format(const char* format) {
 }
 
 namespace {
-// Reads one chunk's keys; null rows are marked in `is_null` and given a key later.
-template <typename T>
-void read_key_chunk(const ArrowArray& chunk, int64_t* dst, uint8_t* is_null, bool* any_null) {
-  const T* src = static_cast<const T*>(chunk.buffers[1]) + chunk.offset;
-  const auto* validity = static_cast<const uint8_t*>(chunk.buffers[0]);
-  const bool has_nulls = chunk.null_count != 0 && validity != nullptr;
-  for (int64_t i = 0; i < chunk.length; ++i) {
-    const bool null = has_nulls && !bit_is_set(validity, chunk.offset + i);
-    is_null[i] = null;
-    *any_null = *any_null || null;
-    dst[i] = null ? 0 : static_cast<int64_t>(src[i]);  // unsigned 64-bit keys wrap, one to one
+
+// One key per row, read in place: integers as int64 (unsigned 64-bit wraps, one to one),
+// strings as views of their bytes.
+class KeyReader {
+ public:
+  KeyReader(const ArrowSchema& schema, const ArrowArray& chunk)
+      : format_(schema.format ? schema.format : ""), chunk_(chunk),
+        validity_(chunk.null_count == 0 ? nullptr
+                                        : static_cast<const uint8_t*>(chunk.buffers[0])) {}
+
+  bool is_null(int64_t i) const {
+    return validity_ != nullptr && !bit_is_set(validity_, chunk_.offset + i);
   }
-}
+  bool is_string() const { return !is_integer_format(format_); }
+  int64_t integer(int64_t i) const {
+    const int64_t at = chunk_.offset + i;
+    const void* data = chunk_.buffers[1];
+    switch (format_[0]) {
+      case 'c': return static_cast<const int8_t*>(data)[at];
+      case 'C': return static_cast<const uint8_t*>(data)[at];
+      case 's': return static_cast<const int16_t*>(data)[at];
+      case 'S': return static_cast<const uint16_t*>(data)[at];
+      case 'i': return static_cast<const int32_t*>(data)[at];
+      case 'I': return static_cast<const uint32_t*>(data)[at];
+      case 'l': return static_cast<const int64_t*>(data)[at];
+      default: return static_cast<int64_t>(static_cast<const uint64_t*>(data)[at]);
+    }
+  }
+  std::string_view text(int64_t i) const {
+    const int64_t at = chunk_.offset + i;
+    if (format_[0] == 'u') {
+      const auto* offsets = static_cast<const int32_t*>(chunk_.buffers[1]);
+      const auto* bytes = static_cast<const char*>(chunk_.buffers[2]);
+      return {bytes + offsets[at], static_cast<size_t>(offsets[at + 1] - offsets[at])};
+    }
+    if (format_[0] == 'U') {
+      const auto* offsets = static_cast<const int64_t*>(chunk_.buffers[1]);
+      const auto* bytes = static_cast<const char*>(chunk_.buffers[2]);
+      return {bytes + offsets[at], static_cast<size_t>(offsets[at + 1] - offsets[at])};
+    }
+    // A string view ("vu"): 16 bytes per row; the string inline when it has at most 12 bytes,
+    // else a 4-byte prefix, the index of a data buffer and an offset into it.
+    const auto* view = static_cast<const uint8_t*>(chunk_.buffers[1]) + 16 * at;
+    int32_t length;
+    std::memcpy(&length, view, 4);
+    if (length <= 12) return {reinterpret_cast<const char*>(view + 4), static_cast<size_t>(length)};
+    int32_t buffer, offset;
+    std::memcpy(&buffer, view + 8, 4);
+    std::memcpy(&offset, view + 12, 4);
+    const auto* bytes = static_cast<const char*>(chunk_.buffers[2 + buffer]);
+    return {bytes + offset, static_cast<size_t>(length)};
+  }
+
+ private:
+  const char* format_;
+  const ArrowArray& chunk_;
+  const uint8_t* validity_;
+};
+
 }  // namespace
 
-Status read_keys(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
-                 const std::string& column, std::vector<int64_t>* out) {
-  const char* format = schema.format ? schema.format : "";
-  if (schema.dictionary != nullptr || !is_integer_format(format)) {
-    return Status::Error("the group column `" + column + "` has dtype " + dtype_name(format) +
-                         "; expected integer group keys");
+bool is_group_key_format(const ArrowSchema& schema) {
+  const char* f = schema.format ? schema.format : "";
+  if (schema.dictionary != nullptr) return false;
+  return is_integer_format(f) || std::strcmp(f, "u") == 0 || std::strcmp(f, "U") == 0 ||
+         std::strcmp(f, "vu") == 0;
+}
+
+Status read_group_runs(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                       const std::string& column, GroupRuns* out) {
+  if (!is_group_key_format(schema)) {
+    return Status::Error("the group column `" + column + "` has dtype " +
+                         dtype_name(schema.format) + "; expected integer or string keys");
   }
-  int64_t total = 0;
-  for (size_t c = 0; c < n_chunks; ++c) total += chunks[c]->length;
-  out->resize(static_cast<size_t>(total));
-  std::vector<uint8_t> is_null(static_cast<size_t>(total));
-  bool any_null = false;
-  int64_t at = 0;
+  *out = GroupRuns{};
+  // Each row is compared with the previous one; only a run's first row is looked up.
+  std::unordered_map<int64_t, int64_t> integer_groups;
+  std::unordered_map<std::string, int64_t> string_groups;
+  int64_t null_group = -1;
+  bool have_prev = false;
+  bool prev_null = false;
+  int64_t prev_integer = 0;
+  std::string prev_text;  // owned: the previous row may sit in another chunk
+  int64_t row = 0;
   for (size_t c = 0; c < n_chunks; ++c) {
-    const ArrowArray& chunk = *chunks[c];
-    int64_t* dst = out->data() + at;
-    uint8_t* nulls = is_null.data() + at;
-    switch (format[0]) {
-      case 'c': read_key_chunk<int8_t>(chunk, dst, nulls, &any_null); break;
-      case 'C': read_key_chunk<uint8_t>(chunk, dst, nulls, &any_null); break;
-      case 's': read_key_chunk<int16_t>(chunk, dst, nulls, &any_null); break;
-      case 'S': read_key_chunk<uint16_t>(chunk, dst, nulls, &any_null); break;
-      case 'i': read_key_chunk<int32_t>(chunk, dst, nulls, &any_null); break;
-      case 'I': read_key_chunk<uint32_t>(chunk, dst, nulls, &any_null); break;
-      case 'l': read_key_chunk<int64_t>(chunk, dst, nulls, &any_null); break;
-      default: read_key_chunk<uint64_t>(chunk, dst, nulls, &any_null); break;
+    const KeyReader keys(schema, *chunks[c]);
+    const bool strings = keys.is_string();
+    for (int64_t i = 0; i < chunks[c]->length; ++i, ++row) {
+      const bool null = keys.is_null(i);
+      bool same = have_prev && null == prev_null;
+      int64_t integer = 0;
+      std::string_view text;
+      if (!null) {
+        if (strings) {
+          text = keys.text(i);
+          same = same && text == prev_text;
+        } else {
+          integer = keys.integer(i);
+          same = same && integer == prev_integer;
+        }
+      }
+      if (same) continue;
+      int64_t group;
+      bool fresh;
+      if (null) {
+        fresh = null_group < 0;
+        if (fresh) null_group = out->n_groups;
+        group = null_group;
+      } else if (strings) {
+        const auto found = string_groups.emplace(std::string(text), out->n_groups);
+        fresh = found.second;
+        group = found.first->second;
+        prev_text.assign(text.data(), text.size());
+      } else {
+        const auto found = integer_groups.emplace(integer, out->n_groups);
+        fresh = found.second;
+        group = found.first->second;
+        prev_integer = integer;
+      }
+      if (fresh) ++out->n_groups;
+      out->contiguous = out->contiguous && fresh;
+      out->starts.push_back(row);
+      out->run_group.push_back(group);
+      have_prev = true;
+      prev_null = null;
     }
-    at += chunk.length;
   }
-  if (!any_null) return Status::Ok();
-  // Null keys form one group of their own: give them a value no other key has.
-  int64_t lo = std::numeric_limits<int64_t>::max();
-  int64_t hi = std::numeric_limits<int64_t>::min();
-  for (size_t i = 0; i < out->size(); ++i) {
-    if (is_null[i]) continue;
-    lo = std::min(lo, (*out)[i]);
-    hi = std::max(hi, (*out)[i]);
-  }
-  int64_t null_key;
-  if (hi < std::numeric_limits<int64_t>::max()) {
-    null_key = hi + 1;
-  } else if (lo > std::numeric_limits<int64_t>::min()) {
-    null_key = lo - 1;
-  } else {
-    return Status::Error("the group column `" + column +
-                         "` has nulls and keys spanning the whole 64-bit range");
-  }
-  for (size_t i = 0; i < out->size(); ++i) {
-    if (is_null[i]) (*out)[i] = null_key;
-  }
+  out->starts.push_back(row);
   return Status::Ok();
 }
 

@@ -80,18 +80,29 @@ Status run_indicator(const IndicatorDef& def, const ParamValues& params,
                      const std::vector<ColumnView>& inputs, bool want_validity,
                      IndicatorResult* out);
 
-// Per group: `keys` (one per row) split the rows into groups, each computed on its own rows in
-// their order, as if it were its own series (what .over() does, in one call). Contiguous
-// groups are read in place; otherwise rows are gathered by group and scattered back. Groups
-// run in parallel (OpenMP) when `allow_threads`; results do not depend on the thread count.
-Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
-                        const std::vector<ColumnView>& inputs, const std::vector<int64_t>& keys,
-                        bool allow_threads, IndicatorResult* out);
+// Rows split into groups by a key column: runs of equal keys, each run's group (numbered in
+// order of first appearance), and whether every group is one run (the frame is grouped).
+struct GroupRuns {
+  std::vector<int64_t> starts;     // run r is rows [starts[r], starts[r + 1])
+  std::vector<int64_t> run_group;  // group of run r
+  int64_t n_groups = 0;
+  bool contiguous = true;
+};
 
-// Reads an integer column (any width, nulls become one extra group) as group keys.
-Status read_keys(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
-                 const std::string& column, std::vector<int64_t>* out);
+// Reads the key column in place: integers of any width or strings (including Arrow string
+// views, as Polars sends them); null keys form one group. Only run starts are hashed.
+Status read_group_runs(const ArrowSchema& schema, ArrowArray* const* chunks, size_t n_chunks,
+                       const std::string& column, GroupRuns* out);
+bool is_group_key_format(const ArrowSchema& schema);
 bool is_integer_format(const char* format);
+
+// Per group: each group computed on its own rows in their order, as if it were its own series
+// (what .over() does, in one call). Contiguous groups are read in place; otherwise rows are
+// gathered by group and scattered back. Groups run in parallel (OpenMP) when `allow_threads`;
+// results do not depend on the thread count.
+Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
+                        const std::vector<ColumnView>& inputs, const GroupRuns& groups,
+                        bool allow_threads, IndicatorResult* out);
 
 // Same, but the caller provides the value buffers (e.g. numpy arrays); no validity bitmaps.
 Status run_indicator_into(const IndicatorDef& def, const ParamValues& params,

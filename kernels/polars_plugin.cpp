@@ -131,12 +131,12 @@ void compute(const char* indicator, bool grouped, const SeriesExport* inputs, si
     IndicatorResult result;
     if (s.ok && grouped) {
       const SeriesExport& key_input = inputs[n_inputs - 1];
-      std::vector<int64_t> keys;
-      s = read_keys(*key_input.field, key_input.arrays, key_input.len,
-                    field_name(key_input.field), &keys);
+      GroupRuns groups;
+      s = read_group_runs(*key_input.field, key_input.arrays, key_input.len,
+                          field_name(key_input.field), &groups);
       // Bit 0 of the caller context: Polars already runs this call in parallel with others.
       const bool allow_threads = context == nullptr || (context->bitflags & 1u) == 0;
-      if (s.ok) s = run_indicator_by(*def, params, views, keys, allow_threads, &result);
+      if (s.ok) s = run_indicator_by(*def, params, views, groups, allow_threads, &result);
     } else if (s.ok) {
       s = run_indicator(*def, params, views, /*want_validity=*/true, &result);
     }
@@ -164,9 +164,9 @@ void output_field(const char* indicator, bool grouped, const ArrowSchema* fields
     for (size_t i = 0; s.ok && i < n_values; ++i) s = check_numeric(fields[i], field_name(&fields[i]));
     if (s.ok && grouped) {
       const ArrowSchema& key = fields[n_fields - 1];
-      if (key.dictionary != nullptr || !is_integer_format(key.format)) {
+      if (!is_group_key_format(key)) {
         s = Status::Error("the group column `" + field_name(&key) + "` has dtype " +
-                          dtype_name(key.format) + "; expected integer group keys");
+                          dtype_name(key.format) + "; expected integer or string keys");
       }
     }
     if (!s.ok) {

@@ -65,7 +65,8 @@ def call(
 
 
 def group_key(schema: pl.Schema, by: str) -> pl.Expr:
-    """An integer key per row for the column `by`: equal values, equal keys."""
+    """The key column for `by` as the native code reads it: integers or strings, as they are
+    (no hashing in Polars: the native call compares neighbouring rows and hashes run starts)."""
     import polars as pl
 
     if not isinstance(by, str):
@@ -76,11 +77,10 @@ def group_key(schema: pl.Schema, by: str) -> pl.Expr:
         raise ValueError(msg)
     dtype = schema[by]
     column = pl.col(by)
-    if dtype.is_integer():
+    if dtype.is_integer() or dtype == pl.String:
         return column
-    if isinstance(dtype, (pl.Categorical, pl.Enum)):
-        return column.to_physical()
-    if dtype != pl.String:
-        column = column.cast(pl.String)
-    # Categorical codes: one per distinct string, computed by Polars' own hashing.
-    return column.cast(pl.Categorical).to_physical()
+    if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype.is_temporal():
+        return column.to_physical()  # codes and time stamps are integers, one per value
+    if dtype == pl.Boolean:
+        return column.cast(pl.UInt8)
+    return column.cast(pl.String)

@@ -84,6 +84,13 @@ def test_by_overlay_lazy_and_streaming() -> None:
         pl.Series("symbol", ["a", "a", "b", "b", "b", None, None, "a"], dtype=pl.Categorical),
         pl.Series("symbol", [1.5, 1.5, 2.0, 2.0, 2.0, None, None, 1.5]),
         pl.Series("symbol", [2**63 - 1, 2**63 - 1, 0, 0, 0, None, None, 2**63 - 1]),
+        pl.Series("symbol", [True, True, False, False, False, None, None, True]),
+        pl.Series("symbol", [3, 3, 4, 4, 4, None, None, 3]).cast(pl.Date),
+        # longer than 12 bytes: Arrow string views keep these out of line
+        pl.Series(
+            "symbol",
+            ["NIFTY-BANK-FUT-A"] * 2 + ["NIFTY-BANK-FUT-B"] * 3 + [None] * 2 + ["NIFTY-BANK-FUT-A"],
+        ),
     ],
 )
 def test_key_dtypes_and_null_keys(key: pl.Series) -> None:
@@ -95,6 +102,18 @@ def test_key_dtypes_and_null_keys(key: pl.Series) -> None:
     # Worked example: group a = rows 0, 1, 7 -> (1, 2, 8): null, 1.5, 5.0
     if key.dtype == pl.String:
         assert got["sma_2"].to_list() == [None, 1.5, None, 3.5, 4.0, None, 6.5, 5.0]
+
+
+def test_chunked_key_column() -> None:
+    """Runs that continue across chunks of the key column stay one run."""
+    parts = [
+        pl.DataFrame({"symbol": ["a", "a", "b"], "close": [1.0, 2.0, 3.0]}),
+        pl.DataFrame({"symbol": ["b", "b", "a"], "close": [4.0, 5.0, 6.0]}),
+    ]
+    frame = pl.concat(parts, rechunk=False)
+    assert frame.n_chunks() == 2
+    got = frame.nse.sma("close", 2, by="symbol")
+    assert got["sma_2"].to_list() == [None, 1.5, None, 3.5, 4.5, 4.0]
 
 
 def test_missing_values_inside_groups() -> None:
