@@ -15,6 +15,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
 
 namespace nse {
 
@@ -67,12 +70,26 @@ void raw_free(void* p, size_t bytes) {
 #endif
 }
 
+// Default: an eighth of physical memory, at most 4 GB (256 MB where that is unknown), so that
+// the outputs of a large multi-symbol call (720 MB for 10M rows x 9 columns) are reused.
+size_t default_limit() {
+  size_t limit = size_t{256} << 20;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) {
+    limit = static_cast<size_t>(pages) * static_cast<size_t>(page_size) / 8;
+  }
+#endif
+  return std::min(limit, size_t{4} << 30);
+}
+
 size_t limit_from_env() {
   const char* text = std::getenv("NSE_POLARS_POOL_MB");
-  if (!text || !*text) return size_t{256} << 20;
+  if (!text || !*text) return default_limit();
   char* end = nullptr;
   const unsigned long long mb = std::strtoull(text, &end, 10);
-  return (end && *end == '\0') ? static_cast<size_t>(mb) << 20 : size_t{256} << 20;
+  return (end && *end == '\0') ? static_cast<size_t>(mb) << 20 : default_limit();
 }
 
 // Buffers that Polars or pyarrow released, kept touched for the next call of the same size.
@@ -118,6 +135,17 @@ class BufferPool {
   size_t cached() {
     std::lock_guard<std::mutex> lock(mutex_);
     return cached_;
+  }
+
+  // Returns every cached buffer to the system.
+  void trim() {
+    std::vector<std::pair<size_t, void*>> drop;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      drop.swap(free_);
+      cached_ = 0;
+    }
+    for (const auto& [capacity, p] : drop) raw_free(p, capacity);
   }
   size_t limit() const { return limit_; }
 
@@ -170,6 +198,7 @@ void AlignedBuffer::reset() noexcept {
 
 size_t pool_cached_bytes() { return BufferPool::instance().cached(); }
 size_t pool_limit_bytes() { return BufferPool::instance().limit(); }
+void pool_trim() { BufferPool::instance().trim(); }
 
 // --- reading -------------------------------------------------------------------------------
 
@@ -314,7 +343,9 @@ void set_bits(uint8_t* bitmap, int64_t from, int64_t to, bool value) {
 
 // Computes into `outputs` (each of the column length); validity bitmaps are optional.
 // Writes the number of null rows of each output to null_counts.
-void run_impl(const IndicatorDef& def, const ParamValues& params,
+// Returns true when the input had no missing rows: output k is then null exactly on its first
+// min(lookback, n) rows.
+bool run_impl(const IndicatorDef& def, const ParamValues& params,
               const std::vector<ColumnView>& inputs, double* const* outputs,
               uint8_t* const* validity, int64_t* null_counts) {
   const int64_t n = inputs.empty() ? 0 : inputs[0].length;
@@ -334,7 +365,7 @@ void run_impl(const IndicatorDef& def, const ParamValues& params,
         }
         null_counts[k] = warmup;
       }
-      return;
+      return true;
     }
   }
   // Missing rows: run the dense kernel over the valid rows only, so state carries over a gap
@@ -371,6 +402,7 @@ void run_impl(const IndicatorDef& def, const ParamValues& params,
     }
     null_counts[k] = n - (m - first);
   }
+  return false;
 }
 
 Status check_lengths(const IndicatorDef& def, const std::vector<ColumnView>& inputs) {
@@ -497,6 +529,7 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     }
   }
 
+  std::vector<uint8_t> dense(static_cast<size_t>(n_groups), 0);
   auto run_group = [&](int64_t g) {
     const int64_t begin = offsets[static_cast<size_t>(g)];
     const int64_t length = offsets[static_cast<size_t>(g) + 1] - begin;
@@ -517,7 +550,7 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     for (size_t k = 0; k < n_out; ++k) {
       group_out[k] = (contiguous ? out_ptrs[k] : gathered_out[k].as<double>()) + begin;
     }
-    run_impl(def, params, views, group_out, nullptr, null_counts);
+    dense[static_cast<size_t>(g)] = run_impl(def, params, views, group_out, nullptr, null_counts);
   };
   const bool parallel = allow_threads && n_groups > 1;
 #if defined(_OPENMP)
@@ -525,15 +558,38 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
 #endif
   for (int64_t g = 0; g < n_groups; ++g) run_group(g);
 
-  if (!contiguous) {  // scatter back, each row written once
+  out->null_counts.assign(n_out, 0);
+  if (contiguous) {
+    // Bitmaps group by group, in one thread (groups share bytes at their edges): a group
+    // without missing rows is null on exactly its warm-up rows, so only the others are read.
+    for (size_t k = 0; k < n_out; ++k) {
+      uint8_t* bits = out->validity[k].as<uint8_t>();
+      for (int64_t g = 0; g < n_groups; ++g) {
+        const int64_t begin = offsets[static_cast<size_t>(g)];
+        const int64_t end = offsets[static_cast<size_t>(g) + 1];
+        if (dense[static_cast<size_t>(g)]) {
+          const int64_t warmup = std::min(def.lookback(params, static_cast<int>(k)), end - begin);
+          set_bits(bits, begin, begin + warmup, false);
+          set_bits(bits, begin + warmup, end, true);
+          out->null_counts[k] += warmup;
+        } else {
+          for (int64_t row = begin; row < end; ++row) {
+            const bool ok = out_ptrs[k][row] == out_ptrs[k][row];
+            set_bits(bits, row, row + 1, ok);
+            out->null_counts[k] += !ok;
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (parallel)
 #endif
-    for (int64_t k = 0; k < static_cast<int64_t>(n_out); ++k) {
-      const double* src = gathered_out[static_cast<size_t>(k)].as<double>();
-      double* dst = out_ptrs[static_cast<size_t>(k)];
-      for (int64_t j = 0; j < n; ++j) dst[order[static_cast<size_t>(j)]] = src[j];
-    }
+  for (int64_t k = 0; k < static_cast<int64_t>(n_out); ++k) {  // scatter back: each row once
+    const double* src = gathered_out[static_cast<size_t>(k)].as<double>();
+    double* dst = out_ptrs[static_cast<size_t>(k)];
+    for (int64_t j = 0; j < n; ++j) dst[order[static_cast<size_t>(j)]] = src[j];
   }
   // The bitmaps, in blocks of rows starting on a whole byte: no two threads share a byte.
   constexpr int64_t kBlock = int64_t{1} << 16;
@@ -550,7 +606,6 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
           validity_from_values(out_ptrs[k], begin, end, out->validity[k].as<uint8_t>());
     }
   }
-  out->null_counts.assign(n_out, 0);
   for (size_t i = 0; i < block_nulls.size(); ++i) out->null_counts[i % n_out] += block_nulls[i];
   return Status::Ok();
 }

@@ -35,10 +35,11 @@ class AlignedBuffer {
   size_t capacity_ = 0;
 };
 
-// Bytes currently cached by the buffer pool, and its limit (env NSE_POLARS_POOL_MB, default
-// 256; 0 disables pooling).
+// Bytes currently cached by the buffer pool, and its limit (env NSE_POLARS_POOL_MB; default an
+// eighth of physical memory, at most 4 GB; 0 disables pooling); pool_trim frees the cache.
 size_t pool_cached_bytes();
 size_t pool_limit_bytes();
+void pool_trim();
 
 // One input column as contiguous float64 values plus an optional validity bitmap.
 struct ColumnView {

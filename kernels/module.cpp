@@ -269,6 +269,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("describe", &nse::describe, "The indicator table: names, inputs, outputs, parameters.");
   m.def("pool_stats", [] { return py::make_tuple(nse::pool_cached_bytes(), nse::pool_limit_bytes()); },
         "(bytes cached, limit) of the output-buffer pool.");
+  m.def("pool_trim", &nse::pool_trim, "Return every cached output buffer to the system.");
   m.def("isa", [] { return std::string(nse::isa_name(nse::active_isa())); },
         "The instruction set the SIMD kernels use (NSE_POLARS_ISA caps it).");
   m.def("supported_isas", &nse::supported_isas, "Instruction sets this CPU and build can use.");

@@ -15,7 +15,16 @@ import numpy as np
 
 from nse_polars import _core, _plugin
 
-__all__ = ["bbands", "ema", "isa", "macd", "rsi", "sma", "supported_isas"]
+__all__ = [
+    "bbands",
+    "ema",
+    "free_cached_buffers",
+    "isa",
+    "macd",
+    "rsi",
+    "sma",
+    "supported_isas",
+]
 
 
 def isa() -> str:
@@ -26,6 +35,18 @@ def isa() -> str:
     available). Every path gives bit-identical results.
     """
     return _core.isa()
+
+
+def free_cached_buffers() -> int:
+    """Return the output buffers nse_polars keeps for reuse to the system; returns the bytes freed.
+
+    Large result buffers released by Polars or pyarrow are kept (up to ``NSE_POLARS_POOL_MB``,
+    by default an eighth of physical memory and at most 4 GB) so that the next call of the same
+    size does not pay for fresh pages.
+    """
+    cached, _limit = _core.pool_stats()
+    _core.pool_trim()
+    return cached
 
 
 def supported_isas() -> list[str]:
