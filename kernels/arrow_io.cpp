@@ -629,6 +629,12 @@ class KeyReader {
     return validity_ != nullptr && !bit_is_set(validity_, chunk_.offset + i);
   }
   bool is_string() const { return !is_integer_format(format_); }
+  bool is_view() const { return format_[0] == 'v'; }
+  // Rows i and j (of this chunk, both not null) have byte-identical string views.
+  bool same_view(int64_t i, int64_t j) const {
+    const auto* views = static_cast<const uint8_t*>(chunk_.buffers[1]);
+    return std::memcmp(views + 16 * (chunk_.offset + i), views + 16 * (chunk_.offset + j), 16) == 0;
+  }
   int64_t integer(int64_t i) const {
     const int64_t at = chunk_.offset + i;
     const void* data = chunk_.buffers[1];
@@ -702,6 +708,7 @@ Status read_group_runs(const ArrowSchema& schema, ArrowArray* const* chunks, siz
   for (size_t c = 0; c < n_chunks; ++c) {
     const KeyReader keys(schema, *chunks[c]);
     const bool strings = keys.is_string();
+    const bool views = keys.is_view();
     for (int64_t i = 0; i < chunks[c]->length; ++i, ++row) {
       const bool null = keys.is_null(i);
       bool same = have_prev && null == prev_null;
@@ -709,6 +716,9 @@ Status read_group_runs(const ArrowSchema& schema, ArrowArray* const* chunks, siz
       std::string_view text;
       if (!null) {
         if (strings) {
+          // Identical 16-byte string views hold the same string: the common case costs no
+          // byte comparison (different views of equal strings fall through to one).
+          if (same && views && i > 0 && keys.same_view(i, i - 1)) continue;
           text = keys.text(i);
           same = same && text == prev_text;
         } else {
