@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 __all__ = ["bbands", "ema", "macd", "overlay", "overlay_columns", "rsi", "sma"]
 
+# Column names used when indicators are added to a frame (and by the overlay).
+MACD_COLUMNS = ["macd", "macd_signal", "macd_hist"]
+BBANDS_COLUMNS = ["bb_upper", "bb_middle", "bb_lower"]
+
 
 def sma(expr: IntoExpr, period: int = 20) -> pl.Expr:
     """
@@ -221,17 +225,7 @@ def overlay_columns(
     bbands: tuple[int, float] = (20, 2.0),
 ) -> list[str]:
     """Names of the nine columns :func:`overlay` produces for these parameters."""
-    return [
-        f"sma_{sma}",
-        f"ema_{ema}",
-        f"rsi_{rsi}",
-        "macd",
-        "macd_signal",
-        "macd_hist",
-        "bb_upper",
-        "bb_middle",
-        "bb_lower",
-    ]
+    return [f"sma_{sma}", f"ema_{ema}", f"rsi_{rsi}", *MACD_COLUMNS, *BBANDS_COLUMNS]
 
 
 def overlay(

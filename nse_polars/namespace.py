@@ -119,8 +119,9 @@ class _FrameNamespace:
         by: str | None = None,
     ) -> pl.DataFrame | pl.LazyFrame:
         """Add ``macd``, ``macd_signal``, ``macd_hist``; see :func:`nse_polars.macd`."""
-        names = ["macd", "macd_signal", "macd_hist"]
-        return self._add("macd", column, names, by, fast=fast, slow=slow, signal=signal)
+        return self._add(
+            "macd", column, functions.MACD_COLUMNS, by, fast=fast, slow=slow, signal=signal
+        )
 
     def bbands(
         self,
@@ -131,8 +132,9 @@ class _FrameNamespace:
         by: str | None = None,
     ) -> pl.DataFrame | pl.LazyFrame:
         """Add ``bb_upper``, ``bb_middle``, ``bb_lower``; see :func:`nse_polars.bbands`."""
-        names = ["bb_upper", "bb_middle", "bb_lower"]
-        return self._add("bbands", column, names, by, period=period, num_std=num_std)
+        return self._add(
+            "bbands", column, functions.BBANDS_COLUMNS, by, period=period, num_std=num_std
+        )
 
     def overlay(
         self,
