@@ -405,6 +405,22 @@ bool run_impl(const IndicatorDef& def, const ParamValues& params,
   return false;
 }
 
+// Allocates the result's value buffers (and bitmaps) for n rows; out_ptrs/validity_ptrs (may be
+// null) receive their addresses.
+void allocate_outputs(const IndicatorDef& def, int64_t n, bool want_validity,
+                      IndicatorResult* out, double** out_ptrs, uint8_t** validity_ptrs) {
+  out->length = n;
+  out->null_counts.assign(static_cast<size_t>(def.n_outputs), 0);
+  for (int k = 0; k < def.n_outputs; ++k) {
+    out->values.emplace_back(static_cast<size_t>(n) * sizeof(double));
+    out_ptrs[k] = out->values.back().as<double>();
+    if (want_validity) {
+      out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
+      if (validity_ptrs) validity_ptrs[k] = out->validity.back().as<uint8_t>();
+    }
+  }
+}
+
 Status check_lengths(const IndicatorDef& def, const std::vector<ColumnView>& inputs) {
   if (static_cast<int>(inputs.size()) != def.n_inputs) {
     return Status::Error("`" + std::string(def.name) + "` takes " + std::to_string(def.n_inputs) +
@@ -427,19 +443,9 @@ Status run_indicator(const IndicatorDef& def, const ParamValues& params,
                      IndicatorResult* out) {
   Status s = check_lengths(def, inputs);
   if (!s.ok) return s;
-  const int64_t n = inputs[0].length;
-  out->length = n;
   double* out_ptrs[kMaxOutputs];
   uint8_t* validity_ptrs[kMaxOutputs];
-  for (int k = 0; k < def.n_outputs; ++k) {
-    out->values.emplace_back(static_cast<size_t>(n) * sizeof(double));
-    out_ptrs[k] = out->values.back().as<double>();
-    if (want_validity) {
-      out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
-      validity_ptrs[k] = out->validity.back().as<uint8_t>();
-    }
-  }
-  out->null_counts.assign(static_cast<size_t>(def.n_outputs), 0);
+  allocate_outputs(def, inputs[0].length, want_validity, out, out_ptrs, validity_ptrs);
   run_impl(def, params, inputs, out_ptrs, want_validity ? validity_ptrs : nullptr,
            out->null_counts.data());
   return Status::Ok();
@@ -479,14 +485,9 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     return Status::Error("the group column has " + std::to_string(rows_in_runs) +
                          " rows, the data " + std::to_string(n));
   }
-  out->length = n;
   const size_t n_out = static_cast<size_t>(def.n_outputs);
-  std::vector<double*> out_ptrs(n_out);
-  for (size_t k = 0; k < n_out; ++k) {
-    out->values.emplace_back(static_cast<size_t>(n) * sizeof(double));
-    out->validity.emplace_back(static_cast<size_t>((n + 7) / 8));
-    out_ptrs[k] = out->values.back().as<double>();
-  }
+  double* out_ptrs[kMaxOutputs];
+  allocate_outputs(def, n, /*want_validity=*/true, out, out_ptrs, nullptr);
   const bool contiguous = groups.contiguous;
   const int64_t n_groups = groups.n_groups;
   const size_t n_in = inputs.size();
@@ -558,7 +559,6 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
 #endif
   for (int64_t g = 0; g < n_groups; ++g) run_group(g);
 
-  out->null_counts.assign(n_out, 0);
   if (contiguous) {
     // Bitmaps group by group, in one thread (groups share bytes at their edges): a group
     // without missing rows is null on exactly its warm-up rows, so only the others are read.

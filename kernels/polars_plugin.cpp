@@ -89,18 +89,26 @@ Status check_arity(const IndicatorDef& def, size_t n_inputs, bool grouped) {
                        std::to_string(n_inputs));
 }
 
+// The output field: a Float64 column named after the input, or a struct of them.
+void export_schema(const IndicatorDef& def, const std::string& name, ArrowSchema* out) {
+  if (def.n_outputs == 1) {
+    export_float64_schema(name, out);
+  } else {
+    export_struct_schema(name, {def.output_names, def.output_names + def.n_outputs}, out);
+  }
+}
+
 // Hands the result to Polars: a Float64 column, or a struct of them.
 void export_result(const IndicatorDef& def, const std::string& name, IndicatorResult&& result,
                    SeriesExport* out) {
   auto* priv = new OutputPrivate;
   priv->field = new ArrowSchema;
   priv->arrays.push_back(new ArrowArray);
+  export_schema(def, name, priv->field);
   if (def.n_outputs == 1) {
-    export_float64_schema(name, priv->field);
     export_float64(std::move(result.values[0]), std::move(result.validity[0]), result.length,
                    result.null_counts[0], priv->arrays[0]);
   } else {
-    export_struct_schema(name, {def.output_names, def.output_names + def.n_outputs}, priv->field);
     export_struct(std::move(result), priv->arrays[0]);
   }
   out->field = priv->field;
@@ -173,12 +181,7 @@ void output_field(const char* indicator, bool grouped, const ArrowSchema* fields
       set_error(indicator, s.message);
       return;
     }
-    const std::string name = field_name(&fields[0]);
-    if (def->n_outputs == 1) {
-      export_float64_schema(name, out);
-    } else {
-      export_struct_schema(name, {def->output_names, def->output_names + def->n_outputs}, out);
-    }
+    export_schema(*def, field_name(&fields[0]), out);
   } catch (const std::exception& e) {
     set_error(indicator, std::string("internal error: ") + e.what());
   } catch (...) {

@@ -63,7 +63,7 @@ def _to_numpy(name: str, values: Any) -> np.ndarray:
     if array.ndim != 1:
         msg = f"`values` for `{name}` must be 1-D, got shape {array.shape}"
         raise ValueError(msg)
-    if array.dtype.kind not in "fiub" or array.dtype.kind == "b":
+    if array.dtype.kind not in "fiu":
         msg = f"`values` for `{name}` must be numeric, got dtype {array.dtype}"
         raise TypeError(msg)
     return np.ascontiguousarray(array, dtype=np.float64)
