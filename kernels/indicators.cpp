@@ -6,6 +6,7 @@
 
 #include "kernel_table.h"
 #include "params.h"
+#include "registry.h"
 
 namespace nse {
 namespace {
@@ -100,6 +101,8 @@ std::vector<IndicatorDef> build_table() {
                 {"bb_period", ParamKind::Integer, 20, 1, kMaxPeriod, false, nullptr},
                 {"bb_num_std", ParamKind::Real, 2.0, 0.0, kHuge, true, nullptr}},
                check_overlay, overlay_lookback, compute_overlay});
+  add_price_indicators(t);
+  add_hlcv_indicators(t);
   return t;
 }
 

@@ -10,6 +10,9 @@ from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
 from nse_polars.synthetic import generate_ohlcv
+from nse_polars.price_indicators import *  # noqa: F403
+from nse_polars.hlcv_indicators import *  # noqa: F403
+from nse_polars import hlcv_indicators as _hlcv, price_indicators as _price
 
 __version__ = "0.1.0"
 
@@ -25,3 +28,4 @@ __all__ = [
     "sma",
     "synthetic",
 ]
+__all__ += _price.__all__ + _hlcv.__all__

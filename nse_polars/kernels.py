@@ -54,17 +54,17 @@ def supported_isas() -> list[str]:
     return _core.supported_isas()
 
 
-def _to_numpy(name: str, values: Any) -> np.ndarray:
+def _to_numpy(name: str, values: Any, role: str = "values") -> np.ndarray:
     try:
         array = np.asarray(values)
     except Exception as exc:
-        msg = f"`values` for `{name}` must be a 1-D numeric array: {exc}"
+        msg = f"`{role}` for `{name}` must be a 1-D numeric array: {exc}"
         raise TypeError(msg) from exc
     if array.ndim != 1:
-        msg = f"`values` for `{name}` must be 1-D, got shape {array.shape}"
+        msg = f"`{role}` for `{name}` must be 1-D, got shape {array.shape}"
         raise ValueError(msg)
     if array.dtype.kind not in "fiu":
-        msg = f"`values` for `{name}` must be numeric, got dtype {array.dtype}"
+        msg = f"`{role}` for `{name}` must be numeric, got dtype {array.dtype}"
         raise TypeError(msg)
     return np.ascontiguousarray(array, dtype=np.float64)
 
@@ -79,21 +79,39 @@ class _ArrowCapsules:
         return self._capsules
 
 
-def _compute(name: str, values: Any, **params: Any) -> Any:
+def _is_arrow(values: Any) -> bool:
+    return hasattr(values, "__arrow_c_stream__") or hasattr(values, "__arrow_c_array__")
+
+
+def _compute_many(name: str, inputs: dict[str, Any], **params: Any) -> Any:
+    """Run indicator `name` over the named input arrays (all numpy-like or all Arrow)."""
     kwargs = _plugin.validate(name, **params)
-    if hasattr(values, "__arrow_c_stream__") or hasattr(values, "__arrow_c_array__"):
+    arrow = [_is_arrow(v) for v in inputs.values()]
+    if any(arrow) and not all(arrow):
+        msg = f"`{name}`: pass every input as Arrow or every input as numpy, not a mix"
+        raise TypeError(msg)
+    if all(arrow) and arrow:
         import pyarrow as pa
 
-        capsule = (
-            values.__arrow_c_array__()
-            if hasattr(values, "__arrow_c_array__")
-            else values.__arrow_c_stream__()
-        )
-        exported = _core.compute_arrow(name, [capsule], kwargs)
+        capsules = [
+            v.__arrow_c_array__() if hasattr(v, "__arrow_c_array__") else v.__arrow_c_stream__()
+            for v in inputs.values()
+        ]
+        exported = _core.compute_arrow(name, capsules, kwargs)
         outputs = [pa.array(_ArrowCapsules(c)) for c in exported]
     else:
-        outputs = _core.compute_numpy(name, [_to_numpy(name, values)], kwargs)
+        arrays = [_to_numpy(name, v, role) for role, v in inputs.items()]
+        lengths = {len(a) for a in arrays}
+        if len(lengths) > 1:
+            sizes = ", ".join(f"{role}={len(a)}" for role, a in zip(inputs, arrays))
+            msg = f"`{name}`: input arrays differ in length ({sizes})"
+            raise ValueError(msg)
+        outputs = _core.compute_numpy(name, arrays, kwargs)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _compute(name: str, values: Any, **params: Any) -> Any:
+    return _compute_many(name, {"values": values}, **params)
 
 
 def sma(values: Any, period: int = 20) -> Any:
@@ -119,3 +137,12 @@ def macd(values: Any, fast: int = 12, slow: int = 26, signal: int = 9) -> Any:
 def bbands(values: Any, period: int = 20, num_std: float = 2.0) -> Any:
     """Bollinger Bands as a tuple (upper, middle, lower); see :func:`nse_polars.bbands`."""
     return _compute("bbands", values, period=period, num_std=num_std)
+
+
+# The indicator families beyond the core five add their numpy/Arrow functions here.
+from nse_polars._kernels_hlcv import *  # noqa: E402, F403
+from nse_polars._kernels_hlcv import __all__ as _hlcv_all  # noqa: E402
+from nse_polars._kernels_price import *  # noqa: E402, F403
+from nse_polars._kernels_price import __all__ as _price_all  # noqa: E402
+
+__all__ += _price_all + _hlcv_all  # noqa: PLE0605

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from nse_polars import _plugin, functions
+from nse_polars.hlcv_indicators import HlcvExprMethods, HlcvFrameMethods
+from nse_polars.price_indicators import PriceExprMethods, PriceFrameMethods
 
 if TYPE_CHECKING:
     from polars._typing import IntoExpr
 
 
 @pl.api.register_expr_namespace("nse")
-class ExprNamespace:
+class ExprNamespace(PriceExprMethods, HlcvExprMethods):
     """Indicators on a column: ``pl.col("close").nse.rsi(14)``."""
 
     def __init__(self, expr: pl.Expr) -> None:
@@ -52,7 +54,7 @@ class ExprNamespace:
         return functions.overlay(self._expr, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
 
 
-class _FrameNamespace:
+class _FrameNamespace(PriceFrameMethods, HlcvFrameMethods):
     """Shared by DataFrame and LazyFrame: indicators added as columns, optionally per group.
 
     ``by="symbol"`` computes each symbol on its own rows, in frame order, in one native call
