@@ -1,4 +1,4 @@
-"""numpy/Arrow functions of the indicators over several columns (kernels/ind_hlcv.cpp).
+"""numpy/Arrow functions of the indicators over several columns.
 
 Re-exported by :mod:`nse_polars.kernels`; each calls ``_compute`` / ``_compute_many`` there.
 """

@@ -1,4 +1,4 @@
-"""numpy/Arrow functions of the single-input indicators beyond the core five (kernels/ind_price.cpp).
+"""numpy/Arrow functions of the single-input indicators beyond the core five.
 
 Re-exported by :mod:`nse_polars.kernels`; each calls ``_compute`` / ``_compute_many`` there.
 """

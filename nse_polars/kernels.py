@@ -103,7 +103,7 @@ def _compute_many(name: str, inputs: dict[str, Any], **params: Any) -> Any:
         arrays = [_to_numpy(name, v, role) for role, v in inputs.items()]
         lengths = {len(a) for a in arrays}
         if len(lengths) > 1:
-            sizes = ", ".join(f"{role}={len(a)}" for role, a in zip(inputs, arrays))
+            sizes = ", ".join(f"{role}={len(a)}" for role, a in zip(inputs, arrays, strict=True))
             msg = f"`{name}`: input arrays differ in length ({sizes})"
             raise ValueError(msg)
         outputs = _core.compute_numpy(name, arrays, kwargs)
@@ -145,4 +145,4 @@ from nse_polars._kernels_hlcv import __all__ as _hlcv_all  # noqa: E402
 from nse_polars._kernels_price import *  # noqa: E402, F403
 from nse_polars._kernels_price import __all__ as _price_all  # noqa: E402
 
-__all__ += _price_all + _hlcv_all  # noqa: PLE0605
+__all__ += _price_all + _hlcv_all
