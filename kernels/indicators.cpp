@@ -102,7 +102,8 @@ std::vector<IndicatorDef> build_table() {
                 {"bb_num_std", ParamKind::Real, 2.0, 0.0, kHuge, true, nullptr}},
                check_overlay, overlay_lookback, compute_overlay});
   add_price_indicators(t);
-  add_hlcv_indicators(t);
+  add_hlc_indicators(t);
+  add_volume_indicators(t);
   return t;
 }
 

@@ -229,5 +229,6 @@ NSE_POLARS_PLUGIN(macd)
 NSE_POLARS_PLUGIN(bbands)
 NSE_POLARS_PLUGIN(overlay)
 
-#include "plugin_price.inc"  // NOLINT(bugprone-suspicious-include)
-#include "plugin_hlcv.inc"   // NOLINT(bugprone-suspicious-include)
+#include "plugin_price.inc"   // NOLINT(bugprone-suspicious-include)
+#include "plugin_hlc.inc"     // NOLINT(bugprone-suspicious-include)
+#include "plugin_volume.inc"  // NOLINT(bugprone-suspicious-include)

@@ -12,8 +12,12 @@ namespace nse {
 // statistics of one column): kernels/ind_price.cpp.
 void add_price_indicators(std::vector<IndicatorDef>& table);
 
-// Indicators over several columns (high, low, close, volume, open, a benchmark):
-// kernels/ind_hlcv.cpp.
-void add_hlcv_indicators(std::vector<IndicatorDef>& table);
+// Price-range indicators over high, low and close (volatility, direction, channels, stops):
+// kernels/ind_hlc.cpp.
+void add_hlc_indicators(std::vector<IndicatorDef>& table);
+
+// Indicators that read volume or open, session VWAP, and statistics against a benchmark
+// column (covariance, correlation, beta): kernels/ind_volume.cpp.
+void add_volume_indicators(std::vector<IndicatorDef>& table);
 
 }  // namespace nse

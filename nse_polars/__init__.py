@@ -9,17 +9,19 @@ from nse_polars import _plugin  # noqa: F401, I001  (first: a clear error if _co
 from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
-from nse_polars.synthetic import generate_ohlcv
+from nse_polars.synthetic import generate_ohlc
 from nse_polars.price_indicators import *  # noqa: F403
-from nse_polars.hlcv_indicators import *  # noqa: F403
-from nse_polars import hlcv_indicators as _hlcv, price_indicators as _price
+from nse_polars.hlc_indicators import *  # noqa: F403
+from nse_polars.volume_indicators import *  # noqa: F403
+from nse_polars import hlc_indicators as _hlc, price_indicators as _price
+from nse_polars import volume_indicators as _volume
 
 __version__ = "0.1.0"
 
 __all__ = [
     "bbands",
     "ema",
-    "generate_ohlcv",
+    "generate_ohlc",
     "kernels",
     "macd",
     "overlay",
@@ -28,4 +30,4 @@ __all__ = [
     "sma",
     "synthetic",
 ]
-__all__ += _price.__all__ + _hlcv.__all__
+__all__ += _price.__all__ + _hlc.__all__ + _volume.__all__

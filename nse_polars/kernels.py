@@ -140,9 +140,11 @@ def bbands(values: Any, period: int = 20, num_std: float = 2.0) -> Any:
 
 
 # The indicator families beyond the core five add their numpy/Arrow functions here.
-from nse_polars._kernels_hlcv import *  # noqa: E402, F403
-from nse_polars._kernels_hlcv import __all__ as _hlcv_all  # noqa: E402
+from nse_polars._kernels_hlc import *  # noqa: E402, F403
+from nse_polars._kernels_hlc import __all__ as _hlc_all  # noqa: E402
 from nse_polars._kernels_price import *  # noqa: E402, F403
 from nse_polars._kernels_price import __all__ as _price_all  # noqa: E402
+from nse_polars._kernels_volume import *  # noqa: E402, F403
+from nse_polars._kernels_volume import __all__ as _volume_all  # noqa: E402
 
-__all__ += _price_all + _hlcv_all
+__all__ += _price_all + _hlc_all + _volume_all

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from nse_polars import _plugin, functions
-from nse_polars.hlcv_indicators import HlcvExprMethods, HlcvFrameMethods
+from nse_polars.hlc_indicators import HlcExprMethods, HlcFrameMethods
 from nse_polars.price_indicators import PriceExprMethods, PriceFrameMethods
+from nse_polars.volume_indicators import VolumeExprMethods, VolumeFrameMethods
 
 if TYPE_CHECKING:
     from polars._typing import IntoExpr
 
 
 @pl.api.register_expr_namespace("nse")
-class ExprNamespace(PriceExprMethods, HlcvExprMethods):
+class ExprNamespace(PriceExprMethods, HlcExprMethods, VolumeExprMethods):
     """Indicators on a column: ``pl.col("close").nse.rsi(14)``."""
 
     def __init__(self, expr: pl.Expr) -> None:
@@ -54,7 +55,7 @@ class ExprNamespace(PriceExprMethods, HlcvExprMethods):
         return functions.overlay(self._expr, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
 
 
-class _FrameNamespace(PriceFrameMethods, HlcvFrameMethods):
+class _FrameNamespace(PriceFrameMethods, HlcFrameMethods, VolumeFrameMethods):
     """Shared by DataFrame and LazyFrame: indicators added as columns, optionally per group.
 
     ``by="symbol"`` computes each symbol on its own rows, in frame order, in one native call

@@ -1,4 +1,4 @@
-"""numpy/Arrow functions of the indicators over several columns.
+"""numpy/Arrow functions of the price-range indicators (high, low, close).
 
 Re-exported by :mod:`nse_polars.kernels`; each calls ``_compute`` / ``_compute_many`` there.
 """
