@@ -73,13 +73,16 @@ class _FrameNamespace(PriceFrameMethods, HlcFrameMethods, VolumeFrameMethods):
     def _add(
         self,
         name: str,
-        column: IntoExpr,
+        column: IntoExpr | list[IntoExpr],
         names: list[str],
         by: str | None,
         **params: object,
     ) -> pl.DataFrame | pl.LazyFrame:
+        """Add indicator `name` over `column` (a list for multi-input indicators, in the
+        table's input order) as columns `names`, optionally per group of `by`."""
         key = None if by is None else _plugin.group_key(self._schema(), by)
-        expr = _plugin.call(name, [column], group_key=key, **params)
+        columns = column if isinstance(column, list) else [column]
+        expr = _plugin.call(name, columns, group_key=key, **params)
         return self._with(expr, names)
 
     def _with(self, expr: pl.Expr, names: list[str]) -> pl.DataFrame | pl.LazyFrame:
