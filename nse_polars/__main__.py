@@ -9,7 +9,7 @@ import time
 import polars as pl
 
 from nse_polars import functions
-from nse_polars.synthetic import generate_ohlc
+from nse_polars.synthetic import generate_ohlcv
 
 
 def _positive_int(text: str) -> int:
@@ -25,7 +25,7 @@ def _positive_int(text: str) -> int:
 
 def demo(symbols: int, days: int, seed: int) -> int:
     """Synthetic NSE bars -> the five-indicator overlay per symbol -> a table."""
-    bars = generate_ohlc(symbols, days=days, interval="5m", seed=seed)
+    bars = generate_ohlcv(symbols, days=days, interval="5m", seed=seed)
     start = time.perf_counter()
     overlay = bars.nse.overlay(by="symbol")
     elapsed_ms = (time.perf_counter() - start) * 1e3

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-__all__ = ["TICK_SIZE", "generate_ohlc", "nse_session_bars"]
+__all__ = ["TICK_SIZE", "generate_ohlcv", "nse_session_bars"]
 
 TICK_SIZE = 0.05
 SESSION_MINUTES = 375
@@ -259,7 +259,7 @@ def _simulate_symbol(
     )
 
 
-def generate_ohlc(
+def generate_ohlcv(
     symbols: int | Sequence[str] = 3,
     *,
     days: int = 20,
@@ -324,12 +324,12 @@ def generate_ohlc(
 
     Examples
     --------
-    >>> df = generate_ohlc(2, days=5, interval="15m", seed=42)
+    >>> df = generate_ohlcv(2, days=5, interval="15m", seed=42)
     >>> df.shape
     (250, 7)
     >>> df.columns
     ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume']
-    >>> generate_ohlc(["INFY", "TCS"], days=3, interval="1d", start_price=[1500.0, 3500.0])[
+    >>> generate_ohlcv(["INFY", "TCS"], days=3, interval="1d", start_price=[1500.0, 3500.0])[
     ...     "open"
     ... ].to_list()[::3]
     [1500.0, 3500.0]
