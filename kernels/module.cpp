@@ -256,6 +256,9 @@ py::list compute_arrow(const std::string& name, const py::list& inputs, const py
 }
 
 }  // namespace
+
+void register_backtest(py::module_& m);  // kernels/backtest_module.cpp
+
 }  // namespace nse
 
 PYBIND11_MODULE(_core, m) {
@@ -277,4 +280,5 @@ PYBIND11_MODULE(_core, m) {
         py::arg("kwargs"));
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
+  nse::register_backtest(m);
 }

@@ -8,8 +8,10 @@
 from nse_polars import _plugin  # noqa: F401, I001  (first: a clear error if _core is missing)
 from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
+from nse_polars import strategies
+from nse_polars.backtest import BacktestResult, CostModel, SweepResult, backtest, sweep
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
-from nse_polars.synthetic import generate_ohlc
+from nse_polars.synthetic import generate_ohlcv
 from nse_polars.price_indicators import *  # noqa: F403
 from nse_polars.hlc_indicators import *  # noqa: F403
 from nse_polars.volume_indicators import *  # noqa: F403
@@ -19,15 +21,21 @@ from nse_polars import volume_indicators as _volume
 __version__ = "0.1.0"
 
 __all__ = [
+    "BacktestResult",
+    "CostModel",
+    "SweepResult",
+    "backtest",
     "bbands",
     "ema",
-    "generate_ohlc",
+    "generate_ohlcv",
     "kernels",
     "macd",
     "overlay",
     "overlay_columns",
     "rsi",
     "sma",
+    "strategies",
+    "sweep",
     "synthetic",
 ]
 __all__ += _price.__all__ + _hlc.__all__ + _volume.__all__

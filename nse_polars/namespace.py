@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -13,6 +13,8 @@ from nse_polars.volume_indicators import VolumeExprMethods, VolumeFrameMethods
 
 if TYPE_CHECKING:
     from polars._typing import IntoExpr
+
+    from nse_polars.backtest import BacktestResult, SweepResult
 
 
 @pl.api.register_expr_namespace("nse")
@@ -171,6 +173,18 @@ class _FrameNamespace(PriceFrameMethods, HlcFrameMethods, VolumeFrameMethods):
         names = functions.overlay_columns(sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
         expr = functions._overlay(column, key, sma=sma, ema=ema, rsi=rsi, macd=macd, bbands=bbands)
         return self._with(expr, names)
+
+    def backtest(self, *args: Any, **kwargs: Any) -> BacktestResult:
+        """Backtest this frame; see :func:`nse_polars.backtest` (same arguments after `df`)."""
+        from nse_polars.backtest import backtest
+
+        return backtest(self._frame, *args, **kwargs)
+
+    def sweep(self, *args: Any, **kwargs: Any) -> SweepResult:
+        """A native parameter sweep over this frame; see :func:`nse_polars.sweep`."""
+        from nse_polars.backtest import sweep
+
+        return sweep(self._frame, *args, **kwargs)
 
 
 @pl.api.register_dataframe_namespace("nse")
