@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "arrow_io.h"
@@ -295,130 +296,87 @@ Status check_config(const Config& c) {
   return Status::Ok();
 }
 
-Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
-                  std::vector<double>& scratch_equity, std::vector<double>& scratch_returns,
-                  Metrics* metrics) {
-  const int64_t n = in.n;
-  for (int64_t t = 0; t < n; ++t) {
-    const double o = in.open ? in.open[t] : kNaN;
-    const double c = in.close[t];
-    if ((o <= 0) || (c <= 0) || std::isinf(o) || std::isinf(c)) {
-      return Status::Error("bar " + std::to_string(t) + ": prices must be > 0 and finite, got " +
-                           "open=" + std::to_string(o) + ", close=" + std::to_string(c));
-    }
-    if (in.target) {
-      const double w = in.target[t];
-      const double lo = cfg.allow_short ? -1.0 : 0.0;
-      if (!std::isnan(w) && !(w >= lo && w <= 1.0)) {
-        return Status::Error("bar " + std::to_string(t) + ": target " + std::to_string(w) +
-                             " outside [" + (cfg.allow_short ? "-1" : "0") +
-                             ", 1] (shorting needs allow_short=True)");
-      }
-    }
-  }
-  if (static_cast<int64_t>(scratch_equity.size()) < n) scratch_equity.resize(static_cast<size_t>(n));
-  if (static_cast<int64_t>(scratch_returns.size()) < n) scratch_returns.resize(static_cast<size_t>(n));
-  double* equity = out.equity ? out.equity : scratch_equity.data();
-  double* returns = out.returns ? out.returns : scratch_returns.data();
+namespace {
 
-  Account acc(cfg, out.trades);
-  const bool next_open = cfg.fill == Fill::NextOpen && in.open != nullptr;
-  const bool percent = cfg.size_type == SizeType::Percent;
-  int state = 0;            // decided position state (entries/exits)
-  double decided_w = 0.0;   // decided target weight (targets)
-  bool pending = false;
-  double pending_w = 0.0;   // weight (targets) or state (entries/exits) to move to
-  double e_prev = cfg.initial_capital;
-  int64_t in_market = 0;
+// Sums in four interleaved lanes (a fixed order, so results are reproducible), which lets the
+// compiler use vector adds and hides the add latency.
+struct Sum4 {
+  double s[4] = {0, 0, 0, 0};
+  double total() const { return (s[0] + s[1]) + (s[2] + s[3]); }
+};
 
-  for (int64_t t = 0; t < n; ++t) {
-    // 1. The order decided at an earlier close fills at this bar's open (or close).
-    const double fill_price = next_open ? in.open[t] : in.close[t];
-    if (pending && !acc.bankrupt && !std::isnan(fill_price)) {
-      if (std::isnan(acc.mark)) acc.mark = fill_price;
-      if (in.target || percent) {
-        acc.rebalance(pending_w * (in.target ? 1.0 : cfg.size), fill_price, t);
-      } else {
-        const int want = static_cast<int>(pending_w);
-        if (acc.shares != 0 && (want == 0 || (want > 0) != (acc.shares > 0))) {
-          acc.close_all(fill_price, t);
-        }
-        if (want != 0 && acc.shares == 0) acc.open(want, 1.0, fill_price, t);
-      }
-      pending = false;
-      acc.check_ruin(fill_price, t);
-    }
-    // 2. Mark to market at the close.
-    if (!std::isnan(in.close[t])) acc.mark = in.close[t];
-    if (!acc.bankrupt && !std::isnan(acc.mark)) acc.check_ruin(acc.mark, t);
-    const double e = acc.bankrupt ? 0.0 : (std::isnan(acc.mark) ? acc.cash : acc.equity_at(acc.mark));
-    equity[t] = e;
-    returns[t] = e_prev > 0 ? e / e_prev - 1.0 : 0.0;
-    e_prev = e;
-    if (out.position) out.position[t] = acc.shares;
-    in_market += acc.shares != 0;
-    // 3. This close's signal decides the order for the next bar.
-    if (acc.bankrupt || t + 1 >= n) continue;
-    if (in.target) {
-      const double w = in.target[t];
-      if (!std::isnan(w) && w != decided_w) {
-        decided_w = w;
-        pending = true;
-        pending_w = w;
-      }
-    } else {
-      const int next = state_after(in, t, state, cfg.allow_short);
-      if (next != state) {
-        state = next;
-        pending = true;
-        pending_w = next;
-      }
-    }
-  }
-  if (acc.shares != 0 && !acc.bankrupt) acc.close_trade(n - 1, acc.shares * acc.mark);
-
-  if (!metrics) return Status::Ok();
-  Metrics& m = *metrics;
+void compute_metrics(const Config& cfg, const Account& acc, const double* equity,
+                     double* returns, int64_t n, int64_t in_market, int64_t ruin_bar,
+                     Metrics& m) {
   const double a = cfg.bars_per_year;
   const double e0 = cfg.initial_capital;
   const double eT = n > 0 ? equity[n - 1] : e0;
-  m.bars = static_cast<double>(n);
+  // Per-bar returns: E_t / E_{t-1} - 1; 0 after the account is ruined (equity 0).
+  if (n > 0) returns[0] = equity[0] / e0 - 1.0;
+  for (int64_t t = 1; t < n; ++t) returns[t] = equity[t] / equity[t - 1] - 1.0;
+  if (ruin_bar >= 0) {
+    for (int64_t t = ruin_bar + 1; t < n; ++t) returns[t] = 0.0;
+  }
+  const double mar_bar = cfg.mar / a;
+  Sum4 sum_r, sum_e, down;
+  int64_t t = 0;
+  for (; t + 4 <= n; t += 4) {
+    for (int k = 0; k < 4; ++k) {
+      const double r = returns[t + k];
+      sum_r.s[k] += r;
+      sum_e.s[k] += equity[t + k];
+      const double below = std::min(r - mar_bar, 0.0);
+      down.s[k] += below * below;
+    }
+  }
+  for (int k = 0; t < n; ++t, ++k) {
+    sum_r.s[k] += returns[t];
+    sum_e.s[k] += equity[t];
+    const double below = std::min(returns[t] - mar_bar, 0.0);
+    down.s[k] += below * below;
+  }
+  const double nd = static_cast<double>(n);
+  const double mean = n > 0 ? sum_r.total() / nd : kNaN;
+  Sum4 ss;
+  for (t = 0; t + 4 <= n; t += 4) {
+    for (int k = 0; k < 4; ++k) {
+      const double d = returns[t + k] - mean;
+      ss.s[k] += d * d;
+    }
+  }
+  for (int k = 0; t < n; ++t, ++k) {
+    const double d = returns[t] - mean;
+    ss.s[k] += d * d;
+  }
+  m.bars = nd;
   m.final_equity = eT;
   m.total_return = eT / e0 - 1.0;
-  m.cagr = n > 0 ? std::pow(eT / e0, a / static_cast<double>(n)) - 1.0 : kNaN;
-  // Two-pass moments of the per-bar returns.
-  double sum = 0.0;
-  for (int64_t t = 0; t < n; ++t) sum += returns[t];
-  const double mean = n > 0 ? sum / static_cast<double>(n) : kNaN;
-  double ss = 0.0, down = 0.0;
-  const double mar_bar = cfg.mar / a;
-  for (int64_t t = 0; t < n; ++t) {
-    const double d = returns[t] - mean;
-    ss += d * d;
-    const double below = std::min(returns[t] - mar_bar, 0.0);
-    down += below * below;
-  }
-  const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : kNaN;
+  m.cagr = n > 0 ? std::pow(eT / e0, a / nd) - 1.0 : kNaN;
+  const double sd = n > 1 ? std::sqrt(ss.total() / (nd - 1)) : kNaN;
   m.annual_vol = sd * std::sqrt(a);
   m.sharpe = sd > 0 ? (mean - cfg.risk_free / a) / sd * std::sqrt(a) : kNaN;
-  const double dd = n > 0 ? std::sqrt(down / static_cast<double>(n)) : kNaN;
+  const double dd = n > 0 ? std::sqrt(down.total() / nd) : kNaN;
   m.sortino = dd > 0 ? (mean - mar_bar) / dd * std::sqrt(a) : kNaN;
   // Drawdown: deepest fall below the running peak (E0 included); its duration runs from that
-  // peak until equity regains it, or to the last bar.
-  double peak = e0, worst = 0.0;
+  // peak until equity regains it, or to the last bar. The exact ratio is computed only where a
+  // bar may set a new worst (a multiplication screens the others).
+  double peak = e0, worst = 0.0, screen = e0;
   int64_t peak_bar = -1, worst_peak_bar = -1, worst_recovery = -1;
-  for (int64_t t = 0; t < n; ++t) {
-    if (equity[t] >= peak) {
+  for (t = 0; t < n; ++t) {
+    const double e = equity[t];
+    if (e >= peak) {
       if (worst_peak_bar == peak_bar && worst_recovery < 0 && worst < 0) worst_recovery = t;
-      peak = equity[t];
+      peak = e;
       peak_bar = t;
-    } else {
-      const double ddt = equity[t] / peak - 1.0;
+      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
+    } else if (e <= screen) {
+      const double ddt = e / peak - 1.0;
       if (ddt < worst) {
         worst = ddt;
         worst_peak_bar = peak_bar;
         worst_recovery = -1;
       }
+      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
     }
   }
   m.max_drawdown = n > 0 ? worst : kNaN;
@@ -437,13 +395,187 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
           ? std::max(acc.sum_pnl2 - acc.sum_pnl * pnl_mean, 0.0) / (acc.n_closed - 1)
           : kNaN;
   m.sqn = pnl_var > 0 ? std::sqrt(acc.n_closed) * pnl_mean / std::sqrt(pnl_var) : kNaN;
-  m.exposure = n > 0 ? static_cast<double>(in_market) / static_cast<double>(n) : kNaN;
-  double sum_e = 0.0;
-  for (int64_t t = 0; t < n; ++t) sum_e += equity[t];
-  m.turnover = sum_e > 0 ? acc.traded_notional / (sum_e / static_cast<double>(n)) : 0.0;
+  m.exposure = n > 0 ? static_cast<double>(in_market) / nd : kNaN;
+  const double sum_equity = sum_e.total();
+  m.turnover = sum_equity > 0 ? acc.traded_notional / (sum_equity / nd) : 0.0;
   m.costs = acc.costs;
   m.total_costs = 0.0;
   for (double c : acc.costs) m.total_costs += c;
+}
+
+}  // namespace
+
+Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
+                  std::vector<double>& scratch_equity, std::vector<double>& scratch_returns,
+                  Metrics* metrics) {
+  const int64_t n = in.n;
+  // Prices: one branch-free pass (vectorisable) flags a bad price or a missing close; the
+  // slow loop that names the bar runs only when a price is bad.
+  bool bad_price = false, missing_close = false;
+  {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const double* open = in.open ? in.open : in.close;
+    unsigned bad = 0, missing = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      const double o = open[t];
+      const double c = in.close[t];
+      bad |= static_cast<unsigned>(o <= 0) | static_cast<unsigned>(o == inf) |
+             static_cast<unsigned>(c <= 0) | static_cast<unsigned>(c == inf);
+      missing |= static_cast<unsigned>(c != c);  // NOLINT(misc-redundant-expression): NaN test
+    }
+    bad_price = bad != 0;
+    missing_close = missing != 0;
+  }
+  const bool closes_complete = !missing_close;
+  for (int64_t t = 0; bad_price && t < n; ++t) {
+    const double o = in.open ? in.open[t] : 1.0;
+    const double c = in.close[t];
+    if ((o <= 0) || (c <= 0) || std::isinf(o) || std::isinf(c)) {
+      return Status::Error("bar " + std::to_string(t) + ": prices must be > 0 and finite, got " +
+                           "open=" + std::to_string(in.open ? in.open[t] : kNaN) +
+                           ", close=" + std::to_string(c));
+    }
+  }
+  if (in.target) {
+    const double lo = cfg.allow_short ? -1.0 : 0.0;
+    for (int64_t t = 0; t < n; ++t) {
+      const double w = in.target[t];
+      if (!std::isnan(w) && !(w >= lo && w <= 1.0)) {
+        return Status::Error("bar " + std::to_string(t) + ": target " + std::to_string(w) +
+                             " outside [" + (cfg.allow_short ? "-1" : "0") +
+                             ", 1] (shorting needs allow_short=True)");
+      }
+    }
+  }
+  const auto need = static_cast<size_t>(n);
+  if (!out.equity && scratch_equity.size() < need) scratch_equity.resize(need);
+  if (!out.returns && scratch_returns.size() < need) scratch_returns.resize(need);
+  double* equity = out.equity ? out.equity : scratch_equity.data();
+  double* returns = out.returns ? out.returns : scratch_returns.data();
+
+  Account acc(cfg, out.trades);
+  const bool next_open = cfg.fill == Fill::NextOpen && in.open != nullptr;
+  const bool percent = cfg.size_type == SizeType::Percent;
+  int state = 0;           // decided position state (entries/exits)
+  double decided_w = 0.0;  // decided target weight (targets)
+  bool pending = false;
+  double pending_w = 0.0;  // weight (targets) or state (entries/exits) to move to
+  int64_t in_market = 0;
+  int64_t ruin_bar = -1;
+  const bool quiet = in.target == nullptr;  // signals are bytes that can be scanned 8 at a time
+
+  int64_t t = 0;
+  while (t < n) {
+    // 1. The order decided at an earlier close fills at this bar's open (or close).
+    if (pending) {
+      const double fill_price = next_open ? in.open[t] : in.close[t];
+      if (!std::isnan(fill_price)) {
+        if (std::isnan(acc.mark)) acc.mark = fill_price;
+        if (in.target || percent) {
+          acc.rebalance(pending_w * (in.target ? 1.0 : cfg.size), fill_price, t);
+        } else {
+          const int want = static_cast<int>(pending_w);
+          if (acc.shares != 0 && (want == 0 || (want > 0) != (acc.shares > 0))) {
+            acc.close_all(fill_price, t);
+          }
+          if (want != 0 && acc.shares == 0) acc.open(want, 1.0, fill_price, t);
+        }
+        pending = false;
+        if (acc.check_ruin(fill_price, t)) ruin_bar = t;
+      }
+    }
+    // 2. The segment [t, s]: bars until the first close that decides a new order. An order that
+    //    is still waiting for a fill price keeps the segment to one bar.
+    int64_t s = n - 1;
+    bool decide = false;
+    if (ruin_bar < 0 && !pending) {
+      for (int64_t u = t; u + 1 < n; ++u) {
+        if (quiet && u + 8 < n) {  // skip 8 bars without any signal at once
+          uint64_t any = 0, w = 0;
+          for (const uint8_t* sig : {in.entries, in.exits, in.short_entries, in.short_exits}) {
+            if (sig) {
+              std::memcpy(&w, sig + u, sizeof w);
+              any |= w;
+            }
+          }
+          if (any == 0) {
+            u += 7;
+            continue;
+          }
+        }
+        if (in.target) {
+          const double w = in.target[u];
+          decide = !std::isnan(w) && w != decided_w;
+        } else {
+          decide = state_after(in, u, state, cfg.allow_short) != state;
+        }
+        if (decide) {
+          s = u;
+          break;
+        }
+      }
+    } else if (pending) {
+      s = t;
+    }
+    // 3. Mark every bar of the segment to market at its close (fixed cash and position).
+    const double cash = acc.cash;
+    const double shares = acc.shares;
+    if (ruin_bar >= 0) {
+      for (int64_t u = t; u <= s; ++u) {
+        equity[u] = 0.0;
+        if (out.position) out.position[u] = 0.0;
+      }
+    } else if (shares == 0) {
+      for (int64_t u = t; u <= s; ++u) equity[u] = cash;
+      if (out.position) std::fill(out.position + t, out.position + s + 1, 0.0);
+      for (int64_t u = s; u >= t; --u) {
+        if (!std::isnan(in.close[u])) {
+          acc.mark = in.close[u];
+          break;
+        }
+      }
+    } else {
+      double mark = acc.mark;
+      for (int64_t u = t; u <= s; ++u) {
+        const double c = in.close[u];
+        if (closes_complete || !std::isnan(c)) mark = c;
+        const double e = cash + shares * mark;
+        equity[u] = e;
+        if (e <= 0) {  // ruin: equity 0 from here on
+          acc.mark = mark;
+          acc.check_ruin(mark, u);
+          ruin_bar = u;
+          equity[u] = 0.0;
+          for (int64_t v = u + 1; v <= s; ++v) equity[v] = 0.0;
+          if (out.position) {
+            std::fill(out.position + t, out.position + u, shares);
+            std::fill(out.position + u, out.position + s + 1, 0.0);
+          }
+          in_market += u - t;
+          break;
+        }
+      }
+      if (ruin_bar < 0) {
+        acc.mark = mark;
+        if (out.position) std::fill(out.position + t, out.position + s + 1, shares);
+        in_market += s + 1 - t;
+      }
+    }
+    // 4. The close of bar s decides the order for the next bar.
+    if (decide && ruin_bar < 0) {
+      if (in.target) {
+        decided_w = in.target[s];
+        pending_w = decided_w;
+      } else {
+        state = state_after(in, s, state, cfg.allow_short);
+        pending_w = state;
+      }
+      pending = true;
+    }
+    t = s + 1;
+  }
+  if (acc.shares != 0 && ruin_bar < 0) acc.close_trade(n - 1, acc.shares * acc.mark);
+  if (metrics) compute_metrics(cfg, acc, equity, returns, n, in_market, ruin_bar, *metrics);
   return Status::Ok();
 }
 

@@ -352,9 +352,9 @@ def _config(
 
 
 def _metrics_frame(values: np.ndarray, names: list[str], keys: pl.DataFrame | None) -> pl.DataFrame:
-    cols = {n: values[:, i] for i, n in enumerate(names)}
-    out = pl.DataFrame(cols).with_columns(pl.all().fill_nan(None))
-    out = out.with_columns(pl.col(c).cast(pl.Int64) for c in METRIC_DTYPES_INT)
+    """Metric rows from the native array: NaN (undefined) becomes null; counts are integers."""
+    out = pl.from_numpy(values, schema=names).fill_nan(None)
+    out = out.cast({c: pl.Int64 for c in METRIC_DTYPES_INT})
     if keys is not None:
         out = pl.concat([keys, out], how="horizontal")
     return out
@@ -518,11 +518,11 @@ def backtest(
         equity_cols.append(data.get_column("__by").alias(by))
     if "__ts" in data.columns:
         equity_cols.append(data.get_column("__ts").alias(ts or "ts"))
-    equity = data.select(equity_cols).with_columns(
-        pl.Series("equity", out["equity"]),
-        pl.Series("return", out["returns"]),
-        pl.Series("position", out["position"]),
+    equity = pl.DataFrame(
+        {"equity": out["equity"], "return": out["returns"], "position": out["position"]}
     )
+    if equity_cols:
+        equity = pl.concat([data.select(equity_cols), equity], how="horizontal")
     trades = _trades_frame(out["trades"], data, by, ts)
     config["costs_name"] = (
         costs if isinstance(costs, (str, int, float)) or costs is None else "custom"
