@@ -54,7 +54,7 @@ def mfi(high: Any, low: Any, close: Any, volume: Any, period: int = 14) -> Any:
     return _run("mfi", inputs, period=period)
 
 
-def bop(open: Any, high: Any, low: Any, close: Any) -> Any:  # noqa: A002
+def bop(open: Any, high: Any, low: Any, close: Any) -> Any:
     """Balance of power; see :func:`nse_polars.bop`."""
     return _run("bop", {"open": open, "high": high, "low": low, "close": close})
 

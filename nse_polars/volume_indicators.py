@@ -190,7 +190,7 @@ def mfi(
 
 
 def bop(
-    open: IntoExpr = "open",  # noqa: A002 (the column's name)
+    open: IntoExpr = "open",
     high: IntoExpr = "high",
     low: IntoExpr = "low",
     close: IntoExpr = "close",
@@ -462,7 +462,11 @@ class VolumeExprMethods:
         return mfi(high, low, self._expr, volume, period=period)
 
     def bop(
-        self, *, open: IntoExpr = "open", high: IntoExpr = "high", low: IntoExpr = "low"  # noqa: A002
+        self,
+        *,
+        open: IntoExpr = "open",
+        high: IntoExpr = "high",
+        low: IntoExpr = "low",
     ) -> pl.Expr:
         """Balance of power of this close column; see :func:`nse_polars.bop`."""
         return bop(open, high, low, self._expr)
@@ -553,7 +557,7 @@ class VolumeFrameMethods:
     def bop(
         self,
         *,
-        open: IntoExpr = "open",  # noqa: A002
+        open: IntoExpr = "open",
         high: IntoExpr = "high",
         low: IntoExpr = "low",
         close: IntoExpr = "close",
