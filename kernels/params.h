@@ -49,7 +49,7 @@ struct ParamSpec {
 
 constexpr int kMaxParams = 12;
 constexpr int kMaxOutputs = 12;
-constexpr int kMaxInputs = 4;
+constexpr int kMaxInputs = 5;  // vwap: high, low, close, volume, session
 
 // Validated parameter values, in the order of the indicator's ParamSpec table; integers and
 // choice indices are stored exactly as doubles.
