@@ -54,7 +54,7 @@ def call(
     in parallel (the ``<name>_by`` entry points).
     """
     kwargs = validate(name, **params)
-    return register_plugin_function(
+    expr = register_plugin_function(
         plugin_path=LIBRARY_PATH,
         function_name=name if group_key is None else f"{name}_by",
         args=args if group_key is None else [*args, group_key],
@@ -62,6 +62,32 @@ def call(
         is_elementwise=False,
         use_abs_path=True,
     )
+    return _named_after_close(name, args, expr)
+
+
+def _input_names(name: str) -> list[str]:
+    if not _INPUT_NAMES:
+        _INPUT_NAMES.update({d["name"]: list(d["inputs"]) for d in _core.describe()})
+    return _INPUT_NAMES.get(name, [])
+
+
+_INPUT_NAMES: dict[str, list[str]] = {}
+
+
+def _named_after_close(name: str, args: list[IntoExpr], expr: pl.Expr) -> pl.Expr:
+    """Polars names a result after its first input; a multi-input indicator that reads close
+    (``atr(high, low, close)``) is named after its close input instead, so that
+    ``pl.col("close").nse.atr(14)`` gives a column called ``close`` as every single-input
+    indicator does."""
+    inputs = _input_names(name)
+    if "close" not in inputs or inputs.index("close") == 0:
+        return expr
+    close = args[inputs.index("close")]
+    if isinstance(close, str):
+        return expr.alias(close)
+    meta = getattr(close, "meta", None)
+    out = meta.output_name(raise_if_undetermined=False) if meta is not None else None
+    return expr.alias(out) if out else expr
 
 
 def group_key(schema: pl.Schema, by: str) -> pl.Expr:

@@ -346,16 +346,16 @@ def test_vwap_sessions_from_timestamps() -> None:
     ).with_columns(pl.col("ts").dt.replace_time_zone(ist))
     # typical prices 10, 12, 14 | 20, 21: session 1 -> 10 (no volume yet), 12, (1200+4200)/400
     want = [10.0, 12.0, 13.5, 20.0, 21.0]
-    assert df.select(nse.vwap())["high"].to_list() == want
+    assert df.select(nse.vwap())["close"].to_list() == want
     assert df.select(pl.col("close").nse.vwap()).to_series().to_list() == want
     assert df.nse.vwap()["vwap"].to_list() == want
     # the same instants stored in UTC: 09:15 IST is 03:45 UTC, still the same UTC dates here
     utc = df.with_columns(pl.col("ts").dt.convert_time_zone("UTC"))
-    assert utc.select(nse.vwap())["high"].to_list() == want
+    assert utc.select(nse.vwap())["close"].to_list() == want
     # a ready-made session column (a Date, an integer id) instead of ts
     with_day = df.with_columns(pl.col("ts").dt.date().alias("day"))
-    assert with_day.select(nse.vwap(session="day"))["high"].to_list() == want
-    assert with_day.select(nse.vwap(session=pl.col("day").rank("dense")))["high"].to_list() == want
+    assert with_day.select(nse.vwap(session="day"))["close"].to_list() == want
+    assert with_day.select(nse.vwap(session=pl.col("day").rank("dense")))["close"].to_list() == want
     days = np.array(ts, dtype="datetime64[us]")
     prices = (df[c].to_numpy() for c in ("high", "low", "close", "volume"))
     np.testing.assert_array_equal(nse.kernels.vwap(*prices, days), want)
@@ -371,7 +371,7 @@ def test_vwap_null_session_key_drops_the_row() -> None:
             "day": [1, None, 1, 2],
         }
     )
-    got = df.select(nse.vwap(session="day"))["high"].to_list()
+    got = df.select(nse.vwap(session="day"))["close"].to_list()
     assert got == [1.0, None, 2.0, 4.0]  # row 1 is not part of any session
 
 
