@@ -137,7 +137,8 @@ struct T3Step {
 // S EMAs in cascade, each the EMA of the one before, seeded as TA-Lib seeds an EMA of an EMA
 // (DEMA, TEMA, TRIX, T3): stage s starts at row (s + 1)(p - 1) with the mean of the first p
 // values of stage s - 1 (stage 0: of x), summed in order. Calls emit(t, e) for every row
-// t >= S (p - 1), with e[s] the stages at t. Needs p >= 2.
+// t >= S (p - 1), as emit(t, e0, .., e5) with the stages at t (unused ones 0). Needs p >= 2.
+// S <= 6.
 template <int S, class Step, class Emit>
 bool ema_cascade(const double* x, int64_t n, int64_t p, Step step, Emit&& emit) {
   const int64_t lb = S * (p - 1);
@@ -159,39 +160,43 @@ bool ema_cascade(const double* x, int64_t n, int64_t p, Step step, Emit&& emit) 
       ++seeded;
     }
   }
-  emit(lb, e);
+  // The steady state in named locals: the stages must live in registers (an array here stays
+  // in memory, and a store-to-load round trip on every step doubled T3's time).
+  double e0 = e[0], e1 = S > 1 ? e[1] : 0.0, e2 = S > 2 ? e[2] : 0.0;
+  double e3 = S > 3 ? e[3] : 0.0, e4 = S > 4 ? e[4] : 0.0, e5 = S > 5 ? e[5] : 0.0;
+  emit(lb, e0, e1, e2, e3, e4, e5);
   for (int64_t t = lb + 1; t < n; ++t) {
-    double v = x[t];
-    for (int s = 0; s < S; ++s) {
-      e[s] = step(v, e[s]);
-      v = e[s];
-    }
-    emit(t, e);
+    e0 = step(x[t], e0);
+    if (S > 1) e1 = step(e0, e1);
+    if (S > 2) e2 = step(e1, e2);
+    if (S > 3) e3 = step(e2, e3);
+    if (S > 4) e4 = step(e3, e4);
+    if (S > 5) e5 = step(e4, e5);
+    emit(t, e0, e1, e2, e3, e4, e5);
   }
-  double check = 0.0;
-  for (int s = 0; s < S; ++s) check += e[s] - e[s];
-  return check == 0.0;
+  return finite(e0 + e1 + e2 + e3 + e4 + e5);
 }
-
 
 bool ema_into(const double* x, int64_t n, int64_t p, double* out) {
   if (p == 1) return copy_of(x, n, out);
   const EmaStep step{2.0 / as_double(p + 1)};
-  return ema_cascade<1>(x, n, p, step, [&](int64_t t, const double* e) { out[t] = e[0]; });
+  return ema_cascade<1>(x, n, p, step, [&](int64_t t, double e0, double, double, double, double, double) { out[t] = e0; });
 }
 
 bool dema_into(const double* x, int64_t n, int64_t p, double* out) {
   if (p == 1) return copy_of(x, n, out);
   const EmaStep step{2.0 / as_double(p + 1)};
   return ema_cascade<2>(x, n, p, step,
-                        [&](int64_t t, const double* e) { out[t] = 2.0 * e[0] - e[1]; });
+                        [&](int64_t t, double e0, double e1, double, double, double, double) {
+                          out[t] = 2.0 * e0 - e1;
+                        });
 }
 
 bool tema_into(const double* x, int64_t n, int64_t p, double* out) {
   if (p == 1) return copy_of(x, n, out);
   const EmaStep step{2.0 / as_double(p + 1)};
-  return ema_cascade<3>(x, n, p, step, [&](int64_t t, const double* e) {
-    out[t] = e[2] + std::fma(3.0, e[0], -(3.0 * e[1]));
+  return ema_cascade<3>(x, n, p, step, [&](int64_t t, double e0, double e1, double e2, double, double, double) {
+    out[t] = e2 + std::fma(3.0, e0, -(3.0 * e1));
   });
 }
 
@@ -205,8 +210,8 @@ bool t3_into(const double* x, int64_t n, int64_t p, double v, double* out) {
   const double c2 = 3.0 * (v2 - c1);
   const double c3 = (0.0 - 6.0) * v2 - 3.0 * (v - c1);
   const double c4 = 1.0 + 3.0 * v - c1 + 3.0 * v2;
-  return ema_cascade<6>(x, n, p, step, [&](int64_t t, const double* e) {
-    out[t] = std::fma(c4, e[2], std::fma(c3, e[3], std::fma(c2, e[4], c1 * e[5])));
+  return ema_cascade<6>(x, n, p, step, [&](int64_t t, double, double, double e2, double e3, double e4, double e5) {
+    out[t] = std::fma(c4, e2, std::fma(c3, e3, std::fma(c2, e4, c1 * e5)));
   });
 }
 
@@ -318,8 +323,9 @@ bool midpoint_into(const double* x, int64_t n, int64_t p, double* out) {
 // ------------------------------------------------------------------------------------------
 // Wilder's RSI and CMO, TA-Lib's order of operations: the first averages are the plain means of
 // the first p changes; then avg = ((avg (p - 1)) + change) / p. The gain and loss of a change c
-// are (c + |c|) / 2 and (|c| - c) / 2: exact for finite c (so the same bits as TA-Lib's
-// branches) and NaN/inf propagate into the averages, which is how a missing value shows.
+// are (c + |c|) / 2 and (|c| - c) / 2: exact for finite c, and with the multiply-add fused as
+// TA-Lib's builds fuse it, close to TA-Lib's bits (fma(a, p - 1, 0) is a (p - 1)); NaN and inf
+// propagate into the averages, which is how a missing value shows.
 // `value(gain, loss)` turns the averages into the output; writes out[t] for t >= p.
 template <class Value>
 bool wilder(const double* x, int64_t n, int64_t p, double* out, Value value) {
@@ -337,22 +343,24 @@ bool wilder(const double* x, int64_t n, int64_t p, double* out, Value value) {
   out[p] = value(gain, loss);
   for (int64_t t = p + 1; t < n; ++t) {
     const double c = x[t] - x[t - 1];
-    gain = (gain * keep + (c + std::fabs(c)) * 0.5) / dp;
-    loss = (loss * keep + (std::fabs(c) - c) * 0.5) / dp;
+    gain = std::fma(gain, keep, (c + std::fabs(c)) * 0.5) / dp;
+    loss = std::fma(loss, keep, (std::fabs(c) - c) * 0.5) / dp;
     out[t] = value(gain, loss);
   }
   return finite(gain + loss);
 }
 
-// TA-Lib sets both to 0 when gain + loss is below 1e-8; here only at exactly 0 (a flat span),
-// as the core RSI does: the digits of a series that moves by less are kept.
+// As TA-Lib: 0 when gain + loss is below its epsilon 1e-8 (TA_IS_ZERO). The core RSI treats only
+// an exact 0 so; here TA-Lib's rule is kept because STOCHRSI turns a tiny RSI difference over a
+// near-flat stretch into a 0-or-100 difference of fastk.
+inline bool ta_is_zero(double v) { return v > -1e-8 && v < 1e-8; }
 inline double rsi_value(double gain, double loss) {
   const double total = gain + loss;
-  return total != 0.0 ? 100.0 * (gain / total) : 0.0;
+  return !ta_is_zero(total) ? 100.0 * (gain / total) : 0.0;
 }
 inline double cmo_value(double gain, double loss) {
   const double total = gain + loss;
-  return total != 0.0 ? 100.0 * ((gain - loss) / total) : 0.0;
+  return !ta_is_zero(total) ? 100.0 * ((gain - loss) / total) : 0.0;
 }
 
 // ==========================================================================================
@@ -402,6 +410,9 @@ bool compute_stddev(In in, int64_t n, Out out, const ParamValues& p) {
 // that TA-Lib's ((x / prev) - 1) loses when the change is small against the price (at 1e8 with
 // moves of 1e-2 it keeps 6 digits); the two agree to about 1e-14 of the price ratio. Division
 // by a zero price gives 0, as in TA-Lib.
+// A divisor that is never 0, so that the division can run unconditionally (and vectorised)
+// with the zero case selected afterwards.
+inline double safe(double d) { return d != 0.0 ? d : 1.0; }
 template <class F>
 bool change_into(const double* x, int64_t n, int64_t p, double* out, F f) {
   for (int64_t t = p; t < n; ++t) out[t] = f(x[t], x[t - p]);
@@ -409,21 +420,21 @@ bool change_into(const double* x, int64_t n, int64_t p, double* out, F f) {
 }
 bool compute_roc(In in, int64_t n, Out out, const ParamValues& p) {
   return change_into(in[0], n, p.integer(0), out[0], [](double x, double prev) {
-    return prev != 0.0 ? ((x - prev) / prev) * 100.0 : 0.0;
+    return prev != 0.0 ? ((x - prev) / safe(prev)) * 100.0 : 0.0;
   });
 }
 bool compute_rocp(In in, int64_t n, Out out, const ParamValues& p) {
   return change_into(in[0], n, p.integer(0), out[0], [](double x, double prev) {
-    return prev != 0.0 ? (x - prev) / prev : 0.0;
+    return prev != 0.0 ? (x - prev) / safe(prev) : 0.0;
   });
 }
 bool compute_rocr(In in, int64_t n, Out out, const ParamValues& p) {
   return change_into(in[0], n, p.integer(0), out[0],
-                     [](double x, double prev) { return prev != 0.0 ? x / prev : 0.0; });
+                     [](double x, double prev) { return prev != 0.0 ? x / safe(prev) : 0.0; });
 }
 bool compute_rocr100(In in, int64_t n, Out out, const ParamValues& p) {
   return change_into(in[0], n, p.integer(0), out[0], [](double x, double prev) {
-    return prev != 0.0 ? (x / prev) * 100.0 : 0.0;
+    return prev != 0.0 ? (x / safe(prev)) * 100.0 : 0.0;
   });
 }
 bool compute_mom(In in, int64_t n, Out out, const ParamValues& p) {
@@ -474,9 +485,9 @@ bool compute_trix(In in, int64_t n, Out out, const ParamValues& p) {
   const EmaStep step{2.0 / as_double(period + 1)};
   const int64_t lb = 3 * (period - 1);
   double prev = 0.0;
-  return ema_cascade<3>(x, n, period, step, [&](int64_t t, const double* e) {
-    if (t > lb) o[t] = roc1(e[2], prev);
-    prev = e[2];
+  return ema_cascade<3>(x, n, period, step, [&](int64_t t, double, double, double e2, double, double, double) {
+    if (t > lb) o[t] = roc1(e2, prev);
+    prev = e2;
   });
 }
 

@@ -11,8 +11,8 @@ Rolling statistics (``var``, ``stddev``, ``zscore``, the ``linearreg`` family, `
 O(N) and block-anchored: each window's sums are of deviations from one of its own values and
 contain only its own values, so they stay within 1e-9 of an exact two-pass computation at any
 price level (1e8 with moves of 1e-2) and right after a regime change (1e9 to 1). Where TA-Lib
-rounds tiny values to 0 with its 1e-8 epsilon (STDDEV, CMO, PPO), only an exact 0 is treated
-so here.
+rounds tiny values to 0 with its 1e-8 epsilon, STDDEV and PPO treat only an exact 0 so; CMO
+and STOCHRSI's RSI keep TA-Lib's epsilon.
 """
 
 from __future__ import annotations
@@ -645,7 +645,7 @@ def cmo(expr: IntoExpr, period: int = 14) -> pl.Expr:
 
     ``100 (G - L) / (G + L)`` with the average gain ``G`` and loss ``L`` of RSI: the plain
     means of the first `period` changes, then ``avg = (avg (p - 1) + change) / p``. 0 when
-    ``G + L = 0`` (TA-Lib: below 1e-8). Lookback ``period``.
+    ``G + L`` is below 1e-8 (TA-Lib's epsilon). Lookback ``period``.
 
     Parameters
     ----------
