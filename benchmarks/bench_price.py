@@ -7,7 +7,7 @@ For each function: TA-Lib's (or, where TA-Lib has none, a numpy reference), the 
 (``nse_polars.kernels``) and the Polars expression, all in this process, interleaved (each
 repeat runs the three in an order rotated per repeat), median of the repeats. Before timing,
 each nse_polars output is checked against the competitor's: within 1e-9 relative, or within
-the competitor's own rounding (1e-12 of the output's scale: TA-Lib's running sums lose digits
+the competitor's own rounding (1e-11 of the price or output scale: TA-Lib's running sums lose digits
 when an output is a small difference of prices, e.g. APO or a slope near zero). A mismatch
 aborts the run: this benchmark never reports a fast wrong answer.
 """
@@ -144,7 +144,7 @@ def columns(result: object) -> list[np.ndarray]:
     return [np.asarray(result, dtype=float)]
 
 
-def check(label: str, got: list[np.ndarray], want: list[np.ndarray]) -> float:
+def check(label: str, got: list[np.ndarray], want: list[np.ndarray], price: float) -> float:
     worst = 0.0
     for g, w in zip(got, want, strict=True):
         if not np.array_equal(np.isnan(g), np.isnan(w)):
@@ -152,7 +152,7 @@ def check(label: str, got: list[np.ndarray], want: list[np.ndarray]) -> float:
         ok = ~np.isnan(w)
         scale = np.max(np.abs(w[ok])) if ok.any() else 1.0
         err = np.abs(g[ok] - w[ok])
-        tol = np.maximum(1e-9 * np.abs(w[ok]), 1e-12 * max(scale, 1.0))
+        tol = np.maximum(1e-9 * np.abs(w[ok]), 1e-11 * max(scale, price, 1.0))
         if not (err <= tol).all():
             raise RuntimeError(f"{label}: differs from the competitor beyond tolerance")
         rel = err / np.maximum(np.abs(w[ok]), 1e-300)
@@ -163,6 +163,7 @@ def check(label: str, got: list[np.ndarray], want: list[np.ndarray]) -> float:
 def run(rows: int, repeats: int, only: set[str] | None) -> tuple[list[dict], dict]:
     x = make_closes(rows)
     df = pl.DataFrame({"close": x})
+    price = float(np.max(np.abs(x)))
     results = []
     for case in cases():
         if only and case.name not in only:
@@ -175,8 +176,8 @@ def run(rows: int, repeats: int, only: set[str] | None) -> tuple[list[dict], dic
             "expr": lambda free=free, case=case: df.select(free("close", **case.params)),
         }
         want = columns(calls["competitor"]())
-        check(case.label + " kernel", columns(calls["kernel"]()), want)
-        check(case.label + " expr", columns(calls["expr"]()), want)
+        check(case.label + " kernel", columns(calls["kernel"]()), want, price)
+        check(case.label + " expr", columns(calls["expr"]()), want, price)
         times: dict[str, list[int]] = {k: [] for k in calls}
         order = list(calls)
         for r in range(repeats):
