@@ -1,0 +1,3 @@
+// The price-family kernels for any CPU (see price_table.h).
+#define NSE_PRICE_ISA baseline
+#include "price_kernels.h"
