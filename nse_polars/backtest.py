@@ -276,13 +276,19 @@ def _prepare(
         msg = f"signals could not be evaluated as the expected types: {exc}"
         raise TypeError(msg) from exc
     data = data.with_row_index("__row")
-    if by is not None and data.height:
-        runs = data.select((pl.col("__by") != pl.col("__by").shift(1)).fill_null(True).sum())
-        n_groups = data.select(pl.col("__by").n_unique()).item()
-        if runs.item() != n_groups:
-            data = data.sort("__by", maintain_order=True)
+    starts = _run_starts(data) if by is not None else None
+    if starts is not None and len(starts):
+        keys = data.get_column("__by").gather(starts)
+        if keys.n_unique() != len(keys):  # a symbol in several runs: group the rows, stably
+            data = data.sort("__by", maintain_order=True, nulls_last=True)
+            starts = _run_starts(data)
     if ts is not None and data.height > 1:
-        same = pl.col("__by") == pl.col("__by").shift(1) if by is not None else pl.lit(value=True)
+        key = pl.col("__by")
+        same = key.eq_missing(key.shift(1)) if by is not None else pl.lit(value=True)
+        missing = data.filter(pl.col("__ts").is_null())
+        if missing.height:
+            msg = f"`{ts}` is null in row {missing['__row'][0]}: every bar needs a time"
+            raise ValueError(msg)
         bad = data.filter(same & (pl.col("__ts") <= pl.col("__ts").shift(1)))
         if bad.height:
             row = bad.row(0, named=True)
@@ -293,16 +299,18 @@ def _prepare(
                 "df.sort(by, ts)) and remove duplicate bars first"
             )
             raise ValueError(msg)
-    if by is not None and data.height:
-        starts = (
-            data.select((pl.col("__by") != pl.col("__by").shift(1)).fill_null(True).arg_true())
-            .to_series()
-            .to_numpy()
-        )
-        offsets = np.append(starts, data.height).astype(np.int64)
+    if starts is not None and data.height:
+        offsets = np.append(starts.to_numpy(), data.height).astype(np.int64)
     else:
         offsets = np.array([0, data.height], dtype=np.int64)
     return data, offsets
+
+
+def _run_starts(data: pl.DataFrame) -> pl.Series:
+    """Rows where the symbol differs from the row before (nulls compare equal to nulls)."""
+    key = pl.col("__by")
+    first = pl.int_range(pl.len()) == 0
+    return data.select((first | key.ne_missing(key.shift(1))).arg_true()).to_series()
 
 
 def _numpy(data: pl.DataFrame, name: str, dtype: Any) -> np.ndarray:
