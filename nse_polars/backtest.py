@@ -108,6 +108,18 @@ COST_PRESETS: dict[str, CostModel] = {
 }
 
 METRIC_DTYPES_INT = ("n_trades", "bars", "max_drawdown_duration")
+# The columns a printed summary shows (every metric is in .metrics).
+SUMMARY = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "win_rate",
+    "n_trades",
+    "total_costs",
+    "final_equity",
+)
 
 
 def _cost_model(costs: Any, fixed_fee: float, slippage_bps: float) -> CostModel:
@@ -186,13 +198,18 @@ class BacktestResult:
 
     def summary(self) -> str:
         """A printable summary: the settings and the metrics table."""
-        with pl.Config(tbl_cols=-1, tbl_rows=20, tbl_width_chars=200):
-            head = (
-                f"Backtest: {self.metrics.height} symbol(s), {self.equity.height} bars, "
-                f"bars_per_year={self.bars_per_year:g}, fill={self.config.get('fill')}, "
-                f"costs={self.config.get('costs_name')}"
-            )
-            return f"{head}\n{self.metrics}"
+        head = (
+            f"Backtest: {self.metrics.height} symbol(s), {self.equity.height} bars, "
+            f"bars_per_year={self.bars_per_year:g}, fill={self.config.get('fill')}, "
+            f"costs={self.config.get('costs_name')} (all metrics: .metrics)"
+        )
+        columns = self.metrics.columns
+        keep = columns[: columns.index(SUMMARY[0])] + list(SUMMARY)  # key columns come first
+        table = self.metrics.select(keep).with_columns(pl.col(pl.Float64).round(4))
+        with pl.Config(
+            tbl_cols=-1, tbl_rows=20, tbl_width_chars=160, tbl_hide_dataframe_shape=True
+        ):
+            return f"{head}\n{table}"
 
 
 @dataclass
