@@ -611,6 +611,19 @@ inline bool crosses_above(const double* a, const double* b, int64_t t) {
 
 }  // namespace
 
+Status moving_average(const char* name, double period, const double* x, int64_t n, double* out) {
+  double* o[] = {out};
+  return indicator(name, {period}, x, n, o);
+}
+
+void cross_signals(const double* fast, const double* slow, int64_t n, uint8_t* entries,
+                   uint8_t* exits) {
+  for (int64_t t = 0; t < n; ++t) {
+    entries[t] = crosses_above(fast, slow, t);
+    exits[t] = crosses_above(slow, fast, t);
+  }
+}
+
 Status parse_strategy(const std::string& name, Strategy* out, int* n_params) {
   if (name == "sma_cross") *out = Strategy::SmaCross, *n_params = 2;
   else if (name == "ema_cross") *out = Strategy::EmaCross, *n_params = 2;
@@ -655,10 +668,7 @@ Status strategy_signals(Strategy s, const double* p, const double* close, int64_
       st = indicator(name, {p[0]}, close, n, oa);
       if (st.ok) st = indicator(name, {p[1]}, close, n, ob);
       if (!st.ok) return st;
-      for (int64_t t = 0; t < n; ++t) {
-        entries[t] = crosses_above(a, b, t);
-        exits[t] = crosses_above(b, a, t);
-      }
+      cross_signals(a, b, n, entries, exits);
       break;
     }
     case Strategy::Rsi: {

@@ -123,4 +123,10 @@ const char* const* strategy_param_names(Strategy s);
 Status strategy_signals(Strategy strategy, const double* params, const double* close, int64_t n,
                         uint8_t* entries, uint8_t* exits);
 
+// Building blocks of the cross strategies, for sweeps that compute each moving average once:
+// the average `name` ("sma" or "ema") of one period over x, and crossings of two lines.
+Status moving_average(const char* name, double period, const double* x, int64_t n, double* out);
+void cross_signals(const double* fast, const double* slow, int64_t n, uint8_t* entries,
+                   uint8_t* exits);
+
 }  // namespace nse::bt

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -245,8 +246,40 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
   std::vector<Status> status(static_cast<size_t>(n_groups * n_sets));
   const double* o = has_open ? open.data() : nullptr;
   const double* c = close.data();
+  // Cross strategies: every distinct period's moving average once per symbol (a 10 x 10 grid
+  // needs 20 averages, not 200), shared read-only by the parameter sets.
+  const bool cross = strat == Strategy::SmaCross || strat == Strategy::EmaCross;
+  std::vector<double> periods;
+  std::vector<double> averages;  // [period][row], rows of all groups
+  if (cross) {
+    for (int64_t k = 0; k < n_sets; ++k) {
+      periods.push_back(gp[k * n_params]);
+      periods.push_back(gp[k * n_params + 1]);
+    }
+    std::sort(periods.begin(), periods.end());
+    periods.erase(std::unique(periods.begin(), periods.end()), periods.end());
+    averages.resize(periods.size() * static_cast<size_t>(n));
+  }
+  auto average = [&](double period, int64_t row) {
+    const auto i = std::lower_bound(periods.begin(), periods.end(), period) - periods.begin();
+    return averages.data() + static_cast<size_t>(i) * static_cast<size_t>(n) + row;
+  };
   {
     py::gil_scoped_release release;
+    if (cross) {
+      const auto n_periods = static_cast<int64_t>(periods.size());
+      const char* name = strat == Strategy::SmaCross ? "sma" : "ema";
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+      for (int64_t job = 0; job < n_groups * n_periods; ++job) {
+        const int64_t g = job / n_periods;
+        const double period = periods[static_cast<size_t>(job % n_periods)];
+        const int64_t b = off[static_cast<size_t>(g)];
+        (void)moving_average(name, period, c + b, off[static_cast<size_t>(g) + 1] - b,
+                             average(period, b));
+      }
+    }
 #if defined(_OPENMP)
 #pragma omp parallel
 #endif
@@ -263,7 +296,13 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
         const int64_t len = off[static_cast<size_t>(g) + 1] - b;
         en.assign(static_cast<size_t>(len), 0);
         ex.assign(static_cast<size_t>(len), 0);
-        Status st = strategy_signals(strat, gp + k * n_params, c + b, len, en.data(), ex.data());
+        const double* p = gp + k * n_params;
+        Status st;
+        if (cross) {
+          cross_signals(average(p[0], b), average(p[1], b), len, en.data(), ex.data());
+        } else {
+          st = strategy_signals(strat, p, c + b, len, en.data(), ex.data());
+        }
         Metrics m{};
         if (st.ok) {
           SymbolInput in;
