@@ -70,7 +70,7 @@ _IPC_SUFFIXES = (".arrow", ".ipc", ".feather")
 _KNOWN_SUFFIXES = (".csv", ".txt", ".tsv", ".gz", ".parquet", ".pq", ".arrow", ".ipc", ".feather")
 _SAMPLE_BYTES = 1 << 16
 _SAMPLE_ROWS = 200
-_NULL_VALUES = ["NA", "N/A", "null", "NULL", "None", "nan", "NaN"]
+_NULL_VALUES = ["NA", "N/A", "null", "NULL", "None"]
 _VENDOR_COLUMNS = ("symbol", "date", "time", "open", "high", "low", "close", "volume", "oi")
 _DATE_RANGE_TAIL = re.compile(
     r"^(?P<symbol>.+?)[_ ]\d{4}-?\d{2}-?\d{2}(?:[_ ](?:to|-)[_ ]?\d{4}-?\d{2}-?\d{2})?$"
@@ -442,7 +442,10 @@ def _file_frame(plan: _FilePlan, source_dtype: pl.Enum, opts: _Options) -> pl.La
     exprs = [
         symbol.alias("symbol"),
         ts.alias("ts"),
-        *[pl.col(src).cast(pl.Float64).alias(p) for src, p in zip(cols.prices, CANONICAL_PRICES)],
+        *[
+            pl.col(src).cast(pl.Float64).alias(p)
+            for src, p in zip(cols.prices, CANONICAL_PRICES, strict=True)
+        ],
         (pl.col(cols.volume).cast(pl.Float64) if cols.volume else pl.lit(None, pl.Float64)).alias(
             "volume"
         ),
@@ -482,6 +485,8 @@ def _options(
 ) -> _Options:
     if label not in ("start", "end"):
         raise ValueError(f"`label` must be 'start' or 'end', got {label!r}")
+    if epoch_unit is not None and epoch_unit not in ("s", "ms", "us", "ns"):
+        raise ValueError(f"`epoch_unit` must be 's', 'ms', 'us' or 'ns', got {epoch_unit!r}")
     if on_empty not in ("raise", "skip"):
         raise ValueError(f"`on_empty` must be 'raise' or 'skip', got {on_empty!r}")
     bar_us = 0

@@ -324,7 +324,7 @@ def detect_timestamp(
             kind = candidate
             break
     if kind is None:
-        for candidate, regex in _DATE_RES.items():
+        for regex in _DATE_RES.values():
             first_bad = [v for v in values if not regex.match(v)]
             if len(first_bad) < len(values):
                 raise OHLCVReadError(
@@ -429,7 +429,7 @@ def same_flag(ms: list[re.Match[str]], group: str, column: str, where: str, labe
 
 def _time_format(values: Sequence[str], columns: tuple[str, ...], where: str) -> str:
     matches = [_TIME_ONLY_RE.match(v) for v in values]
-    bad = next((v for v, m in zip(values, matches) if m is None), None)
+    bad = next((v for v, m in zip(values, matches, strict=True) if m is None), None)
     if bad is not None:
         raise OHLCVReadError(
             f"{where}: time column {columns[1]!r} holds {bad!r}, expected HH:MM or HH:MM:SS"
