@@ -432,13 +432,18 @@ def _file_frame(plan: _FilePlan, source_dtype: pl.Enum, opts: _Options) -> pl.La
     ts = timestamp_expr(plan.timestamp, opts.time_zone, opts.output_time_zone)
     # The source text, only where the fast parse failed (or the value is missing): such rows
     # are re-read by the general parser or reported.
+    # Parsed once into a column, then referenced (an expression used three times would be
+    # evaluated three times).
+    lf = lf.with_columns(ts.alias("__ts"))
+    failed = pl.col("__ts").is_null()
     if plan.timestamp.kind in ("text", "epoch"):
-        raw = pl.when(ts.is_null()).then(raw_timestamp_expr(plan.timestamp))
+        raw = pl.when(failed).then(raw_timestamp_expr(plan.timestamp))
     else:
-        raw = pl.when(ts.is_null()).then(pl.col(cols.timestamp_columns[0]).cast(pl.String))
+        raw = pl.when(failed).then(pl.col(cols.timestamp_columns[0]).cast(pl.String))
     used = [c for c in (cols.symbol, *cols.timestamp_columns, *cols.prices, cols.volume) if c]
     # A blank line reads as a row of nulls; it is marked here and skipped after reading.
-    blank = pl.when(ts.is_null()).then(pl.all_horizontal([pl.col(c).is_null() for c in used]))
+    blank = pl.when(failed).then(pl.all_horizontal([pl.col(c).is_null() for c in used]))
+    ts = pl.col("__ts")
     exprs = [
         symbol.alias("symbol"),
         ts.alias("ts"),
