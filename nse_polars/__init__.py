@@ -17,6 +17,8 @@ from nse_polars.hlc_indicators import *  # noqa: F403
 from nse_polars.volume_indicators import *  # noqa: F403
 from nse_polars import hlc_indicators as _hlc, price_indicators as _price
 from nse_polars import volume_indicators as _volume
+from nse_polars.ohlcv import OHLCVResult, read_ohlcv, scan_ohlcv, validate_ohlcv
+from nse_polars.sessions import Session, fill_gaps
 
 __version__ = "0.1.0"
 
@@ -39,3 +41,4 @@ __all__ = [
     "synthetic",
 ]
 __all__ += _price.__all__ + _hlc.__all__ + _volume.__all__
+__all__ += ["OHLCVResult", "Session", "fill_gaps", "read_ohlcv", "scan_ohlcv", "validate_ohlcv"]

@@ -1,0 +1,382 @@
+"""Bar validation for :mod:`nse_polars.ohlcv`: named rules, a policy and a report.
+
+Every rule is a Polars expression over the whole frame; duplicates and ordering are found with
+one sort by ``(symbol, ts, reading order)``. Nothing is dropped, changed or reordered without a
+row in the report saying which source line it came from, which rules it broke and what was
+done to it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import polars as pl
+
+__all__ = [
+    "RULES",
+    "DataQualityWarning",
+    "OHLCVResult",
+    "OHLCVValidationError",
+    "validate_frame",
+    "validate_ohlcv",
+]
+
+#: Rule name -> what it requires. Range rules are checked only on rows whose prices pass
+#: ``price_finite_positive``.
+RULES: dict[str, str] = {
+    "key_present": "symbol and ts are not null",
+    "duplicate_exact": "no row repeats an earlier row with the same (symbol, ts) exactly",
+    "duplicate_conflict": "no (symbol, ts) appears with different values",
+    "price_finite_positive": "open, high, low, close are present, finite and > 0",
+    "high_ge_low": "high >= low",
+    "high_ge_open_close": "high >= max(open, close)",
+    "low_le_open_close": "low <= min(open, close)",
+    "volume_non_negative": "volume is null or finite and >= 0",
+    "time_sorted": "ts increases within a symbol, in reading order",
+}
+_REPAIRABLE = ("high_ge_open_close", "low_le_open_close")
+_PRICES = ("open", "high", "low", "close")
+_REQUIRED = ("symbol", "ts", *_PRICES, "volume")
+_MAX_KEY = (1 << 64) - 1
+
+
+class OHLCVValidationError(ValueError):
+    """Bars break validation rules under ``on_invalid="raise"``.
+
+    ``report`` holds every offending row (same columns as :attr:`OHLCVResult.report`).
+    """
+
+    def __init__(self, message: str, report: pl.DataFrame) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class DataQualityWarning(UserWarning):
+    """Rows were dropped, repaired or reordered (or files skipped) while reading bars."""
+
+
+class OHLCVResult(NamedTuple):
+    """Validated bars and the report of every row dropped, repaired or reordered.
+
+    ``report`` columns: ``source`` (file, null for in-memory frames), ``line`` (physical line
+    in a CSV file, 1-based with the header counted; 1-based row number in Parquet/IPC files
+    and in-memory frames), ``symbol, ts, open, high, low, close, volume`` (the values as read),
+    ``rule`` (comma-separated names from :data:`RULES`), ``action`` (``dropped``,
+    ``repaired``, ``reordered``, or ``rejected`` in an error's report), ``new_open`` and
+    ``new_close`` (the repaired values, else null). Rows are in reading order.
+    """
+
+    data: pl.DataFrame
+    report: pl.DataFrame
+
+    def summary(self) -> str:
+        """One line: rows dropped, repaired and reordered, per rule."""
+        return summarize(self.report)
+
+
+def summarize(report: pl.DataFrame) -> str:
+    if report.is_empty():
+        return "no rows dropped, repaired or reordered"
+    parts = []
+    for action in ("rejected", "dropped", "repaired", "reordered"):
+        rows = report.filter(pl.col("action") == action)
+        if rows.is_empty():
+            continue
+        counts = rows.select(pl.col("rule").str.split(",")).explode("rule").group_by("rule").len()
+        detail = ", ".join(
+            f"{r}: {n:,}"
+            for r, n in sorted(counts.iter_rows(), key=lambda t: list(RULES).index(t[0]))
+        )
+        parts.append(f"{action} {rows.height:,} rows ({detail})")
+    return "; ".join(parts)
+
+
+def _check_frame(df: pl.DataFrame) -> None:
+    missing = [c for c in _REQUIRED if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"validate_ohlcv needs columns {list(_REQUIRED)}; missing {missing} "
+            f"(columns: {df.columns})"
+        )
+    if not isinstance(df.schema["ts"], pl.Datetime):
+        raise TypeError(f"column `ts` must be Datetime, got {df.schema['ts']}")
+    for name in (*_PRICES, "volume"):
+        dtype = df.schema[name]
+        if not (dtype.is_numeric() or dtype == pl.Null):
+            raise TypeError(f"column `{name}` must be numeric, got {dtype}")
+
+
+def validate_frame(
+    df: pl.DataFrame, *, on_invalid: str, source: str | None, line: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply the rules; return ``(data sorted by symbol and ts, report)`` or raise.
+
+    `source` and `line` name provenance columns of `df` (kept in the data), or are None.
+    """
+    if on_invalid not in ("raise", "drop", "repair"):
+        raise ValueError(f"`on_invalid` must be 'raise', 'drop' or 'repair', got {on_invalid!r}")
+    _check_frame(df)
+    provenance = [c for c in (source, line) if c is not None]
+    value_cols = [c for c in df.columns if c not in ("symbol", "ts", *provenance)]
+    o, h, lo, c, v = (pl.col(n) for n in (*_PRICES, "volume"))
+    price_ok = pl.all_horizontal([(pl.col(p).is_finite() & (pl.col(p) > 0)) for p in _PRICES])
+    price_ok = price_ok.fill_null(False)
+    work = df.with_row_index("__row").with_columns(
+        (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
+        (~price_ok).alias("price_finite_positive"),
+        (price_ok & (h < lo)).alias("high_ge_low"),
+        (price_ok & (h < pl.max_horizontal(o, c))).alias("high_ge_open_close"),
+        (price_ok & (lo > pl.min_horizontal(o, c))).alias("low_le_open_close"),
+        (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
+            "volume_non_negative"
+        ),
+    )
+    keyless = work.filter(pl.col("key_present"))
+    keyed = _sort_by_symbol_time(work.filter(~pl.col("key_present")))
+
+    same_key = (
+        (pl.col("symbol") == pl.col("symbol").shift(1)) & (pl.col("ts") == pl.col("ts").shift(1))
+    ).fill_null(False)
+    keyed = keyed.with_columns(same_key.alias("__same_key"))
+    in_run = pl.col("__same_key") | pl.col("__same_key").shift(-1).fill_null(False)
+    runs = keyed.with_columns((~pl.col("__same_key")).cum_sum().alias("__run")).filter(in_run)
+    if runs.height:
+        runs = runs.with_columns(
+            (~pl.struct("symbol", "ts", *value_cols).is_first_distinct()).alias("__exact")
+        )
+        conflict_runs = (
+            runs.filter(~pl.col("__exact")).group_by("__run").len().filter(pl.col("len") > 1)
+        )
+        exact_rows = runs.filter(pl.col("__exact"))["__row"]
+        conflict_rows = runs.filter(
+            ~pl.col("__exact") & pl.col("__run").is_in(conflict_runs["__run"].implode())
+        )["__row"]
+        keyed = keyed.with_columns(
+            pl.col("__row").is_in(exact_rows.implode()).alias("duplicate_exact"),
+            pl.col("__row").is_in(conflict_rows.implode()).alias("duplicate_conflict"),
+        )
+    else:
+        keyed = keyed.with_columns(
+            pl.lit(False).alias("duplicate_exact"), pl.lit(False).alias("duplicate_conflict")
+        )
+    # Exact copies are reported once, as copies; the kept first copy carries the row rules.
+    row_rules = (
+        "price_finite_positive",
+        "high_ge_low",
+        "high_ge_open_close",
+        "low_le_open_close",
+        "volume_non_negative",
+    )
+    keyed = keyed.with_columns(
+        [(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules]
+    )
+    drop_rules = ["duplicate_exact", "duplicate_conflict", "price_finite_positive"]
+    drop_rules += ["high_ge_low", "volume_non_negative"]
+    if on_invalid != "repair":
+        drop_rules += list(_REPAIRABLE)
+    dropped = pl.any_horizontal([pl.col(r) for r in drop_rules])
+    repaired = ~dropped & pl.any_horizontal([pl.col(r) for r in _REPAIRABLE])
+    keyed = keyed.with_columns(dropped.alias("__dropped"), repaired.alias("__repaired"))
+
+    # time_sorted: a kept row is out of order when a kept row of the same symbol read before
+    # it has a later ts. In (symbol, ts) order that is: some later row of the same symbol has
+    # a smaller reading position. Keys pack (symbol rank, position) so one reverse cumulative
+    # minimum serves all symbols at once.
+    rank = (pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).cum_sum()
+    key = pl.when(~pl.col("__dropped")).then(
+        rank.cast(pl.UInt64) * (1 << 32) + pl.col("__row").cast(pl.UInt64)
+    )
+    key = key.fill_null(_MAX_KEY)
+    later_min = key.reverse().cum_min().reverse().shift(-1).fill_null(_MAX_KEY)
+    keyed = keyed.with_columns((~pl.col("__dropped") & (later_min < key)).alias("time_sorted"))
+
+    rule_names = list(RULES)
+    flagged_keyed = keyed.filter(pl.any_horizontal([pl.col(r) for r in rule_names[1:]]))
+    if on_invalid == "raise":
+        action = pl.lit("rejected")
+    else:
+        action = (
+            pl.when(pl.col("__dropped"))
+            .then(pl.lit("dropped"))
+            .when(pl.col("__repaired"))
+            .then(pl.lit("repaired"))
+            .otherwise(pl.lit("reordered"))
+        )
+    repaired_open = pl.when(pl.col("__repaired")).then(o.clip(lo, h))
+    repaired_close = pl.when(pl.col("__repaired")).then(c.clip(lo, h))
+    report_keyed = flagged_keyed.with_columns(
+        action.alias("action"),
+        repaired_open.alias("new_open"),
+        repaired_close.alias("new_close"),
+    )
+    report_keyless = keyless.with_columns(
+        [pl.lit(False).alias(r) for r in rule_names[1:3]] + [pl.lit(False).alias("time_sorted")]
+    ).with_columns(
+        pl.lit("rejected" if on_invalid == "raise" else "dropped").alias("action"),
+        pl.lit(None, pl.Float64).alias("new_open"),
+        pl.lit(None, pl.Float64).alias("new_close"),
+    )
+    report = pl.concat(
+        [_report_rows(f, rule_names, source, line) for f in (report_keyed, report_keyless)]
+    ).sort("__row")
+    report = report.drop("__row")
+
+    if on_invalid == "raise" and report.height:
+        raise OHLCVValidationError(_error_message(report), report)
+
+    data = keyed.filter(~pl.col("__dropped"))
+    if on_invalid == "repair":
+        data = data.with_columns(
+            pl.when(pl.col("__repaired")).then(o.clip(lo, h)).otherwise(o).alias("open"),
+            pl.when(pl.col("__repaired")).then(c.clip(lo, h)).otherwise(c).alias("close"),
+        )
+    data = data.select(df.columns)
+    return data.with_columns(pl.col("symbol").set_sorted()), report
+
+
+def symbol_ranks(symbol: pl.Series) -> pl.Series:
+    """Each row's symbol as its rank among the sorted distinct symbols (Int64; nulls stay
+    null).
+
+    Rows of one symbol usually come in long runs (a file per symbol), so only the first row of
+    each run is looked up: no per-row hashing of strings.
+    """
+    run = symbol.rle_id()
+    head_rows = (run != run.shift(1)).fill_null(True).arg_true()
+    heads = symbol.gather(head_rows).cast(pl.String)
+    distinct = heads.drop_nulls().unique().sort()
+    head_rank = heads.cast(pl.Enum(distinct)).to_physical().cast(pl.Int64)
+    return head_rank.gather(run)
+
+
+def sort_key(frame: pl.DataFrame, by: str = "symbol") -> tuple[pl.Series, int, int] | None:
+    """``(key, span, t_min)``: one Int64 per row ordering rows by (`by`, ts), the symbol's
+    lexical rank times `span` plus microseconds since `t_min`; None if that could overflow.
+    """
+    if frame.is_empty():
+        return pl.Series("__key", [], dtype=pl.Int64), 1, 0
+    micros = frame["ts"].dt.cast_time_unit("us").to_physical()
+    rank = symbol_ranks(frame[by])
+    t_min, t_max = int(micros.min()), int(micros.max())  # type: ignore[arg-type]
+    span = t_max - t_min + 1
+    if (int(rank.max()) + 1) * span >= 1 << 62:  # type: ignore[operator]
+        return None
+    return (rank * span + (micros - t_min)).alias("__key"), span, t_min
+
+
+def _sort_by_symbol_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """Stable sort by (symbol, ts): equal keys keep their order (reading order)."""
+    packed = sort_key(frame)
+    if packed is None:  # pragma: no cover  (thousands of symbols over thousands of years)
+        return frame.sort(["symbol", "ts", "__row"])
+    return frame.with_columns(packed[0]).sort("__key", maintain_order=True).drop("__key")
+
+
+def _report_rows(
+    frame: pl.DataFrame, rule_names: list[str], source: str | None, line: str | None
+) -> pl.DataFrame:
+    rule = pl.concat_str(
+        [pl.when(pl.col(r)).then(pl.lit(r)) for r in rule_names], separator=",", ignore_nulls=True
+    )
+    source_expr = pl.col(source).cast(pl.String) if source else pl.lit(None, pl.String)
+    line_expr = pl.col(line).cast(pl.Int64) if line else (pl.col("__row").cast(pl.Int64) + 1)
+    return frame.select(
+        "__row",
+        source_expr.alias("source"),
+        line_expr.alias("line"),
+        pl.col("symbol").cast(pl.String),
+        "ts",
+        *[pl.col(p).cast(pl.Float64) for p in (*_PRICES, "volume")],
+        rule.alias("rule"),
+        "action",
+        "new_open",
+        "new_close",
+    )
+
+
+def _error_message(report: pl.DataFrame) -> str:
+    counts = report.select(pl.col("rule").str.split(",")).explode("rule").group_by("rule").len()
+    by_rule = dict(counts.iter_rows())
+    detail = ", ".join(f"{r}: {by_rule[r]:,}" for r in RULES if r in by_rule)
+    examples = []
+    for rule_name in RULES:
+        if rule_name not in by_rule:
+            continue
+        row = report.filter(pl.col("rule").str.contains(rule_name, literal=True)).row(0, named=True)
+        where = f"{row['source']} line {row['line']}" if row["source"] else f"row {row['line']}"
+        values = ", ".join(f"{k}={row[k]}" for k in ("symbol", "ts", *_PRICES, "volume"))
+        examples.append(f"  {where}: {rule_name} ({RULES[rule_name]}): {values}")
+        if len(examples) == 5:
+            break
+    return (
+        f"{report.height:,} rows break validation rules ({detail}); first of each:\n"
+        + "\n".join(examples)
+        + "\npass on_invalid='drop' or 'repair' to drop or repair them with a report "
+        "(the error's .report lists every row)"
+    )
+
+
+def validate_ohlcv(
+    frame: pl.DataFrame | pl.LazyFrame,
+    *,
+    on_invalid: str = "raise",
+    source_column: str | None = "source",
+    line_column: str | None = "line",
+) -> OHLCVResult:
+    """Check bars against :data:`RULES`; return the kept bars and a report of every change.
+
+    Parameters
+    ----------
+    frame
+        ``symbol, ts, open, high, low, close, volume`` (+ any other columns, which count
+        as values when comparing duplicates). A LazyFrame is collected.
+    on_invalid : {"raise", "drop", "repair"}
+        ``raise``: :class:`OHLCVValidationError` if any row breaks a rule (its message names
+        the source, line, rule and values of the first row per rule; ``.report`` has all).
+        ``drop``: drop offending rows. ``repair``: clamp open and close into [low, high] for
+        rows whose only fault is that, drop the rest. Under both, exact duplicate rows are
+        dropped (the first copy is kept) and every row of a ``(symbol, ts)`` that appears
+        with different values is dropped; out-of-order rows are kept and sorted into place.
+    source_column, line_column
+        Provenance columns to name in the report (as written by ``read_ohlcv(...,
+        provenance=True)`` or ``scan_ohlcv(..., provenance=True)``); when absent the report's
+        ``source`` is null and ``line`` is the 1-based row number in `frame`.
+
+    Returns
+    -------
+    OHLCVResult
+        ``data``: the kept rows sorted by ``(symbol, ts)``; ``report``: see
+        :class:`OHLCVResult`.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> import nse_polars as nse
+    >>> bars = pl.DataFrame({
+    ...     "symbol": ["A", "A", "A"],
+    ...     "ts": [dt.datetime(2024, 1, 1, 9, 15), dt.datetime(2024, 1, 1, 9, 20),
+    ...            dt.datetime(2024, 1, 1, 9, 20)],
+    ...     "open": [10.0, 10.6, 10.6], "high": [10.5, 10.5, 10.5],
+    ...     "low": [9.9, 10.1, 10.1], "close": [10.2, 10.3, 10.3], "volume": [5.0, 7.0, 7.0],
+    ... })
+    >>> result = nse.validate_ohlcv(bars, on_invalid="repair")
+    >>> result.report.select("line", "rule", "action", "open", "new_open")
+    shape: (2, 5)
+    ┌──────┬────────────────────┬──────────┬──────┬──────────┐
+    │ line ┆ rule               ┆ action   ┆ open ┆ new_open │
+    │ ---  ┆ ---                ┆ ---      ┆ ---  ┆ ---      │
+    │ i64  ┆ str                ┆ str      ┆ f64  ┆ f64      │
+    ╞══════╪════════════════════╪══════════╪══════╪══════════╡
+    │ 2    ┆ high_ge_open_close ┆ repaired ┆ 10.6 ┆ 10.5     │
+    │ 3    ┆ duplicate_exact    ┆ dropped  ┆ 10.6 ┆ null     │
+    └──────┴────────────────────┴──────────┴──────┴──────────┘
+    """
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, pl.DataFrame):
+        raise TypeError(f"`frame` must be a DataFrame or LazyFrame, got {type(frame).__name__}")
+    source = source_column if source_column in frame.columns else None
+    line = line_column if line_column in frame.columns else None
+    data, report = validate_frame(frame, on_invalid=on_invalid, source=source, line=line)
+    return OHLCVResult(data, report)
