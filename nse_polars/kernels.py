@@ -21,6 +21,7 @@ __all__ = [
     "free_cached_buffers",
     "isa",
     "macd",
+    "overlay",
     "rsi",
     "sma",
     "supported_isas",
@@ -137,6 +138,31 @@ def macd(values: Any, fast: int = 12, slow: int = 26, signal: int = 9) -> Any:
 def bbands(values: Any, period: int = 20, num_std: float = 2.0) -> Any:
     """Bollinger Bands as a tuple (upper, middle, lower); see :func:`nse_polars.bbands`."""
     return _compute("bbands", values, period=period, num_std=num_std)
+
+
+def overlay(
+    values: Any,
+    *,
+    sma: int = 20,
+    ema: int = 20,
+    rsi: int = 14,
+    macd: tuple[int, int, int] = (12, 26, 9),
+    bbands: tuple[int, float] = (20, 2.0),
+) -> Any:
+    """All five in one pass, as a tuple of nine arrays in the order of
+    :func:`nse_polars.overlay_columns`; see :func:`nse_polars.overlay`."""
+    return _compute(
+        "overlay",
+        values,
+        sma_period=sma,
+        ema_period=ema,
+        rsi_period=rsi,
+        macd_fast=macd[0],
+        macd_slow=macd[1],
+        macd_signal=macd[2],
+        bb_period=bbands[0],
+        bb_num_std=bbands[1],
+    )
 
 
 # The indicator families beyond the core five add their numpy/Arrow functions here.
