@@ -634,15 +634,14 @@ def test_open_column_absent_fills_at_next_close() -> None:
 
 @st.composite
 def small_cases(draw):
+    """Short bar series with any prices (some null), any signals or targets, any settings."""
     n = draw(st.integers(1, 25))
-    prices = st.floats(1.0, 1000.0, allow_nan=False)
-    close = np.array(draw(st.lists(prices, min_size=n, max_size=n)))
-    open_ = np.array(draw(st.lists(prices, min_size=n, max_size=n)))
+    price = st.one_of(st.floats(1.0, 1000.0), st.just(math.nan))
+    close = np.array(draw(st.lists(price, min_size=n, max_size=n)))
+    open_ = np.array(draw(st.lists(price, min_size=n, max_size=n)))
+    close[0] = draw(st.floats(1.0, 1000.0))  # see "Mark price" in backtest_reference.py
     bools = st.lists(st.booleans(), min_size=n, max_size=n)
     short = draw(st.booleans())
-    signals = {"entries": draw(bools), "exits": draw(bools)}
-    if short:
-        signals |= {"short_entries": draw(bools), "short_exits": draw(bools)}
     options = {
         "allow_short": short,
         "costs": draw(st.sampled_from([None, "nse_delivery", "nse_intraday", 25.0])),
@@ -651,10 +650,27 @@ def small_cases(draw):
         "fill": draw(st.sampled_from(["next_open", "next_close"])),
         "lot_size": draw(st.sampled_from([None, 1, 7])),
     }
+    if draw(st.booleans()):
+        weights = [0.0, 0.3, 1.0, math.nan] + ([-0.5, -1.0] if short else [])
+        signals = {"target": draw(st.lists(st.sampled_from(weights), min_size=n, max_size=n))}
+    else:
+        signals = {"entries": draw(bools), "exits": draw(bools)}
+        if short:
+            signals |= {"short_entries": draw(bools), "short_exits": draw(bools)}
+        options |= draw(
+            st.sampled_from(
+                [
+                    {"size_type": "percent", "size": 1.0},
+                    {"size_type": "percent", "size": 0.4},
+                    {"size_type": "cash", "size": 30_000.0},
+                    {"size_type": "shares", "size": 120.0},
+                ]
+            )
+        )
     return open_, close, signals, options
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_cases())
 def test_small_random_cases_match_reference(case) -> None:
     open_, close, signals, options = case
@@ -880,6 +896,24 @@ def test_bars_per_year_inferred_and_used() -> None:
     assert res5.bars_per_year == 18_900.0
     expected = reference_run(open_, close, signals, bars_per_year=18_900.0)
     assert_metrics(res5.metrics.row(0, named=True), expected.metrics)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Python layer bug: bars_per_year is inferred from the first symbol's rows only; a "
+    "first symbol (after grouping) with a single bar makes 5-minute data annualise as daily "
+    "(252 instead of 18,900), silently, and the answer depends on which symbol sorts first",
+)
+def test_bars_per_year_inferred_from_all_symbols() -> None:
+    start = dt.datetime(2024, 1, 1, 9, 15)
+    open_, close = random_bars(300, 4)
+    five_min = bars_frame(open_, close, entries=random_signals(300, 4)["entries"]).with_columns(
+        ts=pl.Series([start + dt.timedelta(minutes=5 * i) for i in range(300)]),
+        symbol=pl.lit("ZEEL"),
+    )
+    listed_today = five_min.tail(1).with_columns(symbol=pl.lit("ABB"))
+    res = nse.backtest(pl.concat([listed_today, five_min]), "entries", by="symbol")
+    assert res.bars_per_year == 18_900.0
 
 
 # --- numerics ---------------------------------------------------------------------------------
