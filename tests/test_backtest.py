@@ -742,6 +742,20 @@ def test_trades_reconcile_with_equity(name: str) -> None:
     assert_close(float(eq[-1]), result.metrics["final_equity"][0], "final equity")
 
 
+def assert_bit_identical(a: pl.DataFrame, b: pl.DataFrame, label: str) -> None:
+    """Same columns, same nulls, and float values equal bit for bit (0.0 vs -0.0 differ)."""
+    assert a.columns == b.columns and a.dtypes == b.dtypes and a.height == b.height, label
+    for name in a.columns:
+        x, y = a[name], b[name]
+        assert x.is_null().equals(y.is_null()), f"{label}: nulls of {name}"
+        if x.dtype.is_float():
+            xb = x.fill_null(0.0).to_numpy().view(np.uint64)
+            yb = y.fill_null(0.0).to_numpy().view(np.uint64)
+            assert np.array_equal(xb, yb), f"{label}: {name} differs in its bits"
+        else:
+            assert x.equals(y), f"{label}: {name}"
+
+
 # --- causality -------------------------------------------------------------------------------
 
 
@@ -755,10 +769,10 @@ def test_truncating_leaves_the_past_unchanged(name: str) -> None:
         for col in ("equity", "return", "position"):
             a = full.equity[col].to_numpy()[:t]
             b = part.equity[col].to_numpy()
-            assert np.array_equal(a, b), f"{col} before bar {t} changed"
+            assert np.array_equal(a.view(np.uint64), b.view(np.uint64)), f"{col} before {t}"
         closed_before = full.trades.filter(pl.col("exit_row") < t)
         closed_part = part.trades.filter(~pl.col("is_open"))
-        assert closed_part.equals(closed_before), f"trades closed before bar {t} changed"
+        assert_bit_identical(closed_part, closed_before, f"trades closed before bar {t}")
 
 
 # --- determinism and sweeps ------------------------------------------------------------------
@@ -808,7 +822,7 @@ def test_bit_identical_across_thread_counts(tmp_path: Path) -> None:
     for key in one:
         assert one[key].height > 0
         # Frame.equals compares float bits (NaN == NaN, null == null)
-        assert one[key].equals(two[key]), f"{key} differs between 1 and 2 threads"
+        assert_bit_identical(one[key], two[key], f"{key}, 1 vs 2 threads")
 
 
 def test_repeated_runs_are_bit_identical() -> None:
@@ -817,9 +831,8 @@ def test_repeated_runs_are_bit_identical() -> None:
     first = engine_run(frame, **options)
     for _ in range(3):
         again = engine_run(frame, **options)
-        assert again.metrics.equals(first.metrics)
-        assert again.equity.equals(first.equity)
-        assert again.trades.equals(first.trades)
+        for part in ("metrics", "equity", "trades"):
+            assert_bit_identical(getattr(again, part), getattr(first, part), part)
 
 
 SWEEP_GRIDS = {
