@@ -104,7 +104,7 @@ struct Account {
   double traded_notional = 0.0;
   // Closed-trade statistics.
   double n_closed = 0, wins = 0, gross_profit = 0, gross_loss = 0, sum_ret = 0;
-  double sum_pnl = 0, sum_pnl2 = 0;
+  double pnl_mean = 0, pnl_m2 = 0;  // Welford: no cancellation when trades are alike
   std::vector<Trade>* trades;
 
   Account(const Config& c, std::vector<Trade>* t) : cfg(c), cash(c.initial_capital), trades(t) {}
@@ -147,7 +147,13 @@ struct Account {
       trade_out_value += v;
     }
     trade.quantity = std::max(trade.quantity, std::fabs(shares));
-    if (shares == 0) close_trade(t, 0.0);
+    if (shares == 0) {
+      if (cash < 0) {  // the closing fill's costs or loss exceed the account: clip at zero
+        trade_flow -= cash;
+        cash = 0.0;
+      }
+      close_trade(t, 0.0);
+    }
   }
 
   // Ends the trade in progress: closed at bar t, or open and marked with `open_value`.
@@ -167,8 +173,9 @@ struct Account {
         gross_loss -= trade.pnl;
       }
       sum_ret += trade.ret;
-      sum_pnl += trade.pnl;
-      sum_pnl2 += trade.pnl * trade.pnl;
+      const double d = trade.pnl - pnl_mean;
+      pnl_mean += d / n_closed;
+      pnl_m2 += d * (trade.pnl - pnl_mean);
     }
     if (trades) trades->push_back(trade);
   }
@@ -237,6 +244,8 @@ struct Account {
     if (e > 0) return false;
     if (shares != 0) {
       const double value = shares * price - e;
+      trade_out_qty += std::fabs(shares);  // the position ends at this price
+      trade_out_value += std::fabs(shares) * price;
       shares = 0.0;
       close_trade(t, value);
     }
@@ -389,12 +398,8 @@ void compute_metrics(const Config& cfg, const Account& acc, const double* equity
   m.win_rate = acc.n_closed > 0 ? acc.wins / acc.n_closed : kNaN;
   m.profit_factor = acc.gross_loss > 0 ? acc.gross_profit / acc.gross_loss : kNaN;
   m.expectancy = acc.n_closed > 0 ? acc.sum_ret / acc.n_closed : kNaN;
-  const double pnl_mean = acc.n_closed > 0 ? acc.sum_pnl / acc.n_closed : kNaN;
-  const double pnl_var =
-      acc.n_closed > 1
-          ? std::max(acc.sum_pnl2 - acc.sum_pnl * pnl_mean, 0.0) / (acc.n_closed - 1)
-          : kNaN;
-  m.sqn = pnl_var > 0 ? std::sqrt(acc.n_closed) * pnl_mean / std::sqrt(pnl_var) : kNaN;
+  const double pnl_var = acc.n_closed > 1 ? acc.pnl_m2 / (acc.n_closed - 1) : kNaN;
+  m.sqn = pnl_var > 0 ? std::sqrt(acc.n_closed) * acc.pnl_mean / std::sqrt(pnl_var) : kNaN;
   m.exposure = n > 0 ? static_cast<double>(in_market) / nd : kNaN;
   const double sum_equity = sum_e.total();
   m.turnover = sum_equity > 0 ? acc.traded_notional / (sum_equity / nd) : 0.0;
@@ -467,7 +472,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
   int64_t t = 0;
   while (t < n) {
     // 1. The order decided at an earlier close fills at this bar's open (or close).
-    if (pending) {
+    if (pending && ruin_bar < 0) {
       const double fill_price = next_open ? in.open[t] : in.close[t];
       if (!std::isnan(fill_price)) {
         if (std::isnan(acc.mark)) acc.mark = fill_price;
@@ -514,8 +519,16 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
           break;
         }
       }
-    } else if (pending) {
-      s = t;
+    } else if (pending && ruin_bar < 0) {
+      s = t;  // the waiting order may be replaced by this bar's signal
+      if (t + 1 < n) {
+        if (in.target) {
+          const double w = in.target[t];
+          decide = !std::isnan(w) && w != decided_w;
+        } else {
+          decide = state_after(in, t, state, cfg.allow_short) != state;
+        }
+      }
     }
     // 3. Mark every bar of the segment to market at its close (fixed cash and position).
     const double cash = acc.cash;
