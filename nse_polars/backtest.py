@@ -166,8 +166,12 @@ def infer_bars_per_year(
     """
     if ts.len() < 2 or not ts.dtype.is_temporal():
         return None
-    diffs = ts.cast(pl.Datetime("us")).diff().dt.total_microseconds().drop_nulls()
-    diffs = diffs.filter(diffs > 0)
+    micros = ts.cast(pl.Datetime("us")).diff().dt.total_microseconds().drop_nulls()
+    return _bars_per_year_from_spacing(micros, session_minutes)
+
+
+def _bars_per_year_from_spacing(micros: pl.Series, session_minutes: float) -> float | None:
+    diffs = micros.filter(micros > 0)
     if diffs.len() == 0:
         return None
     minutes = float(diffs.median()) / 60e6
@@ -230,6 +234,19 @@ class SweepResult:
         )
 
 
+def _height(df: pl.DataFrame | pl.LazyFrame) -> int | None:
+    """Rows of an eager frame (None for a lazy one: Polars checks the lengths itself)."""
+    return df.height if isinstance(df, pl.DataFrame) else None
+
+
+def _check_number(name: str, value: Any, *, positive: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or (positive and value <= 0):
+        kind = "a positive finite number" if positive else "a finite number"
+        msg = f"`{name}` must be {kind}, got {value!r}"
+        raise ValueError(msg) if isinstance(value, (int, float)) else TypeError(msg)
+
+
 def _costs_name(costs: Any) -> str:
     if costs is None or isinstance(costs, str):
         return str(costs or "none")
@@ -238,7 +255,7 @@ def _costs_name(costs: Any) -> str:
     return "custom"
 
 
-def _expr(x: IntoExpr | None) -> pl.Expr | None:
+def _expr(x: IntoExpr | None, name: str = "signal", height: int | None = None) -> pl.Expr | None:
     if x is None:
         return None
     if isinstance(x, str):
@@ -246,6 +263,9 @@ def _expr(x: IntoExpr | None) -> pl.Expr | None:
     if isinstance(x, pl.Expr):
         return x
     if isinstance(x, pl.Series):
+        if height is not None and x.len() != height:
+            msg = f"`{name}` has {x.len()} values but the frame has {height} rows"
+            raise ValueError(msg)
         return pl.lit(x)
     msg = f"signals must be a column name, an expression or a Series, got {type(x).__name__}"
     raise TypeError(msg)
@@ -395,13 +415,14 @@ def _resolve_bars_per_year(
             msg = f"`bars_per_year` must be a positive number, got {bars_per_year!r}"
             raise ValueError(msg)
         return float(bars_per_year)
-    if "__ts" in data.columns:
+    if "__ts" in data.columns and data.height > 1:
+        # Spacing of consecutive bars of the same symbol, over every symbol.
+        step = pl.col("__ts").cast(pl.Datetime("us")).diff().dt.total_microseconds()
         if "__by" in data.columns:
-            first = data.get_column("__by")[0] if data.height else None
-            ts = data.filter(pl.col("__by") == first).get_column("__ts")
-        else:
-            ts = data.get_column("__ts")
-        inferred = infer_bars_per_year(ts, session_minutes=session_minutes)
+            key = pl.col("__by")
+            step = pl.when(key.eq_missing(key.shift(1))).then(step)
+        micros = data.select(step.alias("us")).to_series().drop_nulls()
+        inferred = _bars_per_year_from_spacing(micros, session_minutes)
         if inferred is not None:
             return inferred
     return float(TRADING_DAYS)
@@ -476,6 +497,10 @@ def backtest(
     """
     signals: dict[str, pl.Expr] = {}
     strategy = None
+    height = _height(df)
+    for name, value in (("risk_free", risk_free), ("mar", mar)):
+        _check_number(name, value)
+    _check_number("session_minutes", session_minutes, positive=True)
     if isinstance(entries, Strategy):
         if exits is not None:
             msg = "`exits` must be None when `entries` is a Strategy (it carries both)"
@@ -488,18 +513,18 @@ def backtest(
     else:
         for name, value in (("entries", entries), ("exits", exits)):
             if value is not None:
-                signals[name] = _expr(value)
+                signals[name] = _expr(value, name, height)
     if target is not None:
         if signals:
             msg = "give either `target` or entries/exits, not both"
             raise ValueError(msg)
-        signals["target"] = _expr(target)
+        signals["target"] = _expr(target, "target", height)
     for name, value in (("short_entries", short_entries), ("short_exits", short_exits)):
         if value is not None:
             if not allow_short:
                 msg = f"`{name}` needs allow_short=True"
                 raise ValueError(msg)
-            signals[name] = _expr(value)
+            signals[name] = _expr(value, name, height)
     if not signals:
         msg = "no signals: give `entries` (and `exits`), a Strategy, or `target`"
         raise ValueError(msg)
@@ -693,6 +718,9 @@ def sweep(
     if strategy not in STRATEGIES:
         msg = f"`strategy`: unknown {strategy!r}; expected one of {sorted(STRATEGIES)}"
         raise ValueError(msg)
+    for name, value in (("risk_free", risk_free), ("mar", mar)):
+        _check_number(name, value)
+    _check_number("session_minutes", session_minutes, positive=True)
     rows, skipped = _grid_rows(strategy, grid)
     names = STRATEGIES[strategy]
     if fill == "next_open" and open is None:

@@ -911,12 +911,6 @@ def test_bars_per_year_inferred_and_used() -> None:
     assert_metrics(res5.metrics.row(0, named=True), expected.metrics)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: bars_per_year is inferred from the first symbol's rows only; a "
-    "first symbol (after grouping) with a single bar makes 5-minute data annualise as daily "
-    "(252 instead of 18,900), silently, and the answer depends on which symbol sorts first",
-)
 def test_bars_per_year_inferred_from_all_symbols() -> None:
     start = dt.datetime(2024, 1, 1, 9, 15)
     open_, close = random_bars(300, 4)

@@ -52,21 +52,11 @@ def test_signal_series_of_the_wrong_length_raises(frame: pl.DataFrame, length: i
         nse.backtest(frame, entries, "exits", bars_per_year=252)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: a signal Series of the wrong length raises Polars' ShapeError "
-    "'zip node received non-equal length inputs', which names neither the signal nor the lengths",
-)
 def test_signal_series_of_the_wrong_length_error_names_it(frame: pl.DataFrame) -> None:
     with pytest.raises(Exception, match=r"entries.*59|59.*entries"):
         nse.backtest(frame, pl.Series([True] * 59), "exits", bars_per_year=252)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: a one-row signal Series is broadcast (pl.lit) to every bar: "
-    "an entry on every bar, silently, instead of a length error",
-)
 def test_signal_series_of_length_one_raises(frame: pl.DataFrame) -> None:
     with pytest.raises((pl.exceptions.ShapeError, ValueError)):
         nse.backtest(frame, pl.Series([True]), "exits", bars_per_year=252)
@@ -303,23 +293,12 @@ def test_bad_parameter_raises_naming_it_in_sweep(
         nse.sweep(frame, "sma_cross", {"fast": [3], "slow": [8]}, **{name: value})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: `risk_free`/`mar` are not type-checked: a numeric string such "
-    "as '0.05' is silently accepted, another string fails with 'could not convert string to "
-    "float' without naming the parameter",
-)
 @pytest.mark.parametrize("name", ["risk_free", "mar"])
 def test_non_numeric_rate_names_the_parameter(frame: pl.DataFrame, name: str) -> None:
     with pytest.raises((TypeError, ValueError), match=rf"`{name}`"):
         nse.backtest(frame, "entries", "exits", **{name: "0.05"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: session_minutes <= 0 or NaN is not checked; it turns into an "
-    "inferred bars_per_year <= 0 and the error names `bars_per_year`, which the user did not set",
-)
 @pytest.mark.parametrize("value", [0.0, -5.0, math.nan])
 def test_bad_session_minutes_names_it(frame: pl.DataFrame, value: float) -> None:
     with pytest.raises(ValueError, match="`session_minutes`"):
@@ -396,12 +375,6 @@ def test_sweep_with_every_set_invalid(frame: pl.DataFrame) -> None:
 # --- frames -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: without a time column and without `by` the equity frame is "
-    "built from an empty selection: ShapeError \"can't broadcast Series 'equity'\"; the "
-    "docstring says `ts` may be absent (bars_per_year given, or 252)",
-)
 def test_frame_without_time_column(frame: pl.DataFrame) -> None:
     res = nse.backtest(frame.drop("ts"), "entries", "exits")
     assert res.bars_per_year == 252.0
@@ -416,12 +389,6 @@ def test_frame_without_time_column_with_by(frame: pl.DataFrame) -> None:
     assert res.metrics.drop("symbol").equals(expected.metrics)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Python layer bug: every row with a null symbol becomes its own one-row account "
-    "(31 metrics rows for the symbols {A, null} here) and Polars warns about comparing with "
-    "None; expected one account for the null group or a clear error naming `by`",
-)
 def test_null_symbol(frame: pl.DataFrame) -> None:
     df = frame.with_columns(
         symbol=pl.when(pl.int_range(pl.len()) < 30).then(pl.lit("A")).otherwise(None)
