@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <memory>
+#include <cstring>
 #include <vector>
 
+#include "arrow_io.h"
+#include "isa.h"
 #include "registry.h"
 
 namespace nse {
@@ -28,26 +30,62 @@ constexpr double kHuge = 1e300;
 // smoothed true range or a sum of directional indicators.
 inline bool ta_is_zero(double v) { return -1e-14 < v && v < 1e-14; }
 
-// Uninitialised scratch (std::vector would zero it first).
-using Scratch = std::unique_ptr<double[]>;
-inline Scratch scratch(int64_t n) { return Scratch(new double[static_cast<size_t>(n > 0 ? n : 1)]); }
+// Uninitialised scratch from the process-wide buffer pool (kernels/arrow_io.h): a large fresh
+// allocation pays its page faults on first touch, a pooled one does not.
+class Scratch {
+ public:
+  explicit Scratch(int64_t n) : buffer_(static_cast<size_t>(n > 0 ? n : 1) * sizeof(double)) {}
+  double* get() const { return buffer_.as<double>(); }
+  double& operator[](int64_t i) const { return get()[i]; }
 
-// True when every value of the first `count` inputs is finite. x * 0 is 0 for finite x and NaN
-// for NaN and +/-inf; four sums keep the loop free of a long dependency chain.
-bool inputs_finite(const double* const* in, int count, int64_t n) {
-  double acc[4] = {0.0, 0.0, 0.0, 0.0};
-  for (int k = 0; k < count; ++k) {
-    const double* x = in[k];
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      acc[0] += x[i] * 0.0;
-      acc[1] += x[i + 1] * 0.0;
-      acc[2] += x[i + 2] * 0.0;
-      acc[3] += x[i + 3] * 0.0;
-    }
-    for (; i < n; ++i) acc[0] += x[i] * 0.0;
+ private:
+  AlignedBuffer buffer_;
+};
+inline Scratch scratch(int64_t n) { return Scratch(n); }
+
+// Every kernel must report a NaN or +/-inf among the inputs it was given. The check is folded
+// into each kernel's first pass over its inputs (a separate pass would read them twice, and
+// these kernels are bound by memory). A double is NaN or +/-inf exactly when its 11 exponent
+// bits are all set; adding one to the exponent field then carries into the sign bit, which no
+// finite value reaches: integer operations, so a loop that has them still vectorizes.
+inline uint64_t nonfinite(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return (bits & 0x7FF0000000000000ULL) + 0x0010000000000000ULL;
+}
+inline bool all_finite(uint64_t acc) { return (acc >> 63) == 0; }
+
+// s[t] = s[t-1] keep + x[t] gain over [begin, end), in place over x (x[begin-1] holds the
+// previous s), four rows per step of the loop-carried chain as the core EMA does
+// (kernels/simd_kernels.h): s[t+3] = s[t-1] keep^4 + (((y0 keep + y1) keep + y2) keep + y3),
+// y = x gain. Within a few ulps of TA-Lib's (s (p - 1) + x) / p, whose division sits in the
+// chain; a partial last group uses the same formulas, so a value never depends on later rows.
+void smooth_in_place(double* x, int64_t begin, int64_t end, double keep, double gain) {
+  if (begin >= end) return;
+  const double keep2 = keep * keep, keep3 = keep2 * keep, keep4 = keep2 * keep2;
+  double s = x[begin - 1];
+  int64_t t = begin;
+  for (; t + 4 <= end; t += 4) {
+    const double y0 = x[t] * gain, y1 = x[t + 1] * gain;
+    const double y2 = x[t + 2] * gain, y3 = x[t + 3] * gain;
+    const double p1 = y0 * keep + y1;
+    const double p2 = p1 * keep + y2;
+    const double p3 = p2 * keep + y3;
+    x[t] = s * keep + y0;
+    x[t + 1] = s * keep2 + p1;
+    x[t + 2] = s * keep3 + p2;
+    s = s * keep4 + p3;
+    x[t + 3] = s;
   }
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]) == 0.0;
+  const int64_t left = end - t;
+  if (left <= 0) return;
+  const double y0 = x[t] * gain;
+  x[t] = s * keep + y0;
+  if (left == 1) return;
+  const double p1 = y0 * keep + x[t + 1] * gain;
+  x[t + 1] = s * keep2 + p1;
+  if (left == 2) return;
+  x[t + 2] = s * keep3 + (p1 * keep + x[t + 2] * gain);
 }
 
 // TA-Lib's true range: h - l, replaced by |h - c[-1]| and then |l - c[-1]| when larger.
@@ -92,10 +130,42 @@ void window_sums(const double* x, int64_t n, int64_t period, bool shift, Fn&& fn
   }
 }
 
-// fn(t, highest, lowest): max of hi and min of lo over the window ending at t.
+// fn(t, sum_a, sum_b): plain window sums of two series over the same grid (no shift).
 template <class Fn>
-void window_extremes(const double* hi, const double* lo, int64_t n, int64_t period, Fn&& fn) {
+void window_sums2(const double* a, const double* b, int64_t n, int64_t period, Fn&& fn) {
   if (period < 1 || n < period) return;
+  const auto p = static_cast<size_t>(period);
+  std::vector<double> suffix(2 * p);
+  double* sa = suffix.data();
+  double* sb = sa + p;
+  for (int64_t blk = period - 1; blk < n; blk += period) {
+    double ra = 0.0, rb = 0.0;
+    sa[p - 1] = sb[p - 1] = 0.0;
+    for (size_t k = 0; k + 1 < p; ++k) {
+      const int64_t j = blk - 1 - static_cast<int64_t>(k);
+      ra += a[j];
+      rb += b[j];
+      sa[p - 2 - k] = ra;
+      sb[p - 2 - k] = rb;
+    }
+    const int64_t end = std::min(blk + period, n);
+    double qa = 0.0, qb = 0.0;
+    for (int64_t t = blk; t < end; ++t) {
+      qa += a[t];
+      qb += b[t];
+      const auto k = static_cast<size_t>(t - blk);
+      fn(t, sa[k] + qa, sb[k] + qb);
+    }
+  }
+}
+
+// fn(t, highest, lowest): max of hi and min of lo over the window ending at t. Returns the
+// finiteness check of hi, lo and (when given) `also` over all n rows.
+template <class Fn>
+bool window_extremes(const double* hi, const double* lo, const double* also, int64_t n,
+                     int64_t period, Fn&& fn) {
+  if (period < 1 || n < period) return true;
+  uint64_t bad = 0;
   const auto p = static_cast<size_t>(period);
   std::vector<double> suffix(2 * p);
   double* smax = suffix.data();
@@ -106,6 +176,7 @@ void window_extremes(const double* hi, const double* lo, int64_t n, int64_t peri
     smin[p - 1] = mn;
     for (size_t k = 0; k + 1 < p; ++k) {
       const int64_t j = b - 1 - static_cast<int64_t>(k);
+      if (b == period - 1) bad |= nonfinite(hi[j]) | nonfinite(lo[j]) | (also ? nonfinite(also[j]) : 0);
       mx = std::max(mx, hi[j]);
       mn = std::min(mn, lo[j]);
       smax[p - 2 - k] = mx;
@@ -115,19 +186,22 @@ void window_extremes(const double* hi, const double* lo, int64_t n, int64_t peri
     mx = -HUGE_VAL;
     mn = HUGE_VAL;
     for (int64_t t = b; t < end; ++t) {
+      bad |= nonfinite(hi[t]) | nonfinite(lo[t]) | (also ? nonfinite(also[t]) : 0);
       mx = std::max(mx, hi[t]);
       mn = std::min(mn, lo[t]);
       const auto k = static_cast<size_t>(t - b);
       fn(t, std::max(smax[k], mx), std::min(smin[k], mn));
     }
   }
+  return all_finite(bad);
 }
 
 // Same with the positions of the extremes; on ties the most recent one wins (TA-Lib's AROON).
 template <class Fn>
-void window_extreme_positions(const double* hi, const double* lo, int64_t n, int64_t period,
+bool window_extreme_positions(const double* hi, const double* lo, int64_t n, int64_t period,
                               Fn&& fn) {
-  if (period < 1 || n < period) return;
+  if (period < 1 || n < period) return true;
+  uint64_t bad = 0;
   const auto p = static_cast<size_t>(period);
   std::vector<double> sval(2 * p);
   std::vector<int64_t> spos(2 * p);
@@ -140,6 +214,7 @@ void window_extreme_positions(const double* hi, const double* lo, int64_t n, int
     spos[p - 1] = spos[2 * p - 1] = -1;
     for (size_t k = 0; k + 1 < p; ++k) {
       const int64_t j = b - 1 - static_cast<int64_t>(k);
+      if (b == period - 1) bad |= nonfinite(hi[j]) | nonfinite(lo[j]);
       if (hi[j] > mx) { mx = hi[j]; imx = j; }
       if (lo[j] < mn) { mn = lo[j]; imn = j; }
       sval[p - 2 - k] = mx;
@@ -152,6 +227,7 @@ void window_extreme_positions(const double* hi, const double* lo, int64_t n, int
     mn = HUGE_VAL;
     for (int64_t t = b; t < end; ++t) {
       // Forwards, the newest value wins ties; the prefix (newer) wins ties with the suffix.
+      bad |= nonfinite(hi[t]) | nonfinite(lo[t]);
       if (hi[t] >= mx) { mx = hi[t]; imx = t; }
       if (lo[t] <= mn) { mn = lo[t]; imn = t; }
       const auto k = static_cast<size_t>(t - b);
@@ -160,6 +236,7 @@ void window_extreme_positions(const double* hi, const double* lo, int64_t n, int
       fn(t, ih, il);
     }
   }
+  return all_finite(bad);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -335,31 +412,36 @@ void moving_average(int64_t type, const double* x, int64_t m, int64_t p, double*
 // ------------------------------------------------------------------------------------------
 // TRANGE, ATR, NATR.
 
-bool compute_trange(const double* const* in, int64_t n, double* const* out, const ParamValues&) {
-  if (!inputs_finite(in, 3, n)) return false;
-  const double *h = in[0], *l = in[1], *c = in[2];
-  for (int64_t t = 1; t < n; ++t) out[0][t] = true_range(h[t], l[t], c[t - 1]);
-  return true;
+// True ranges of rows [1, n) into out; returns the finiteness check of every input value.
+uint64_t true_ranges(const double* h, const double* l, const double* c, int64_t n, double* out) {
+  if (n < 1) return 0;
+  uint64_t bad = nonfinite(h[0]) | nonfinite(l[0]) | nonfinite(c[n - 1]);
+  for (int64_t t = 1; t < n; ++t) {
+    bad |= nonfinite(h[t]) | nonfinite(l[t]) | nonfinite(c[t - 1]);
+    out[t] = true_range(h[t], l[t], c[t - 1]);
+  }
+  return bad;
 }
 
-// ATR into out (t >= period); with `normalize`, NATR = ATR / close * 100 (0 when close is 0).
+bool compute_trange(const double* const* in, int64_t n, double* const* out, const ParamValues&) {
+  return all_finite(true_ranges(in[0], in[1], in[2], n, out[0]));
+}
+
+// ATR into out (t >= period): the true ranges are written first (a vectorized pass), then
+// smoothed in place; with `normalize`, NATR = ATR / close * 100 (0 when |close| < 1e-14).
 bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize, double* out) {
-  if (!inputs_finite(in, 3, n)) return false;
+  const double* c = in[2];
+  if (!all_finite(true_ranges(in[0], in[1], c, n, out))) return false;
   if (n <= period) return true;
-  const double *h = in[0], *l = in[1], *c = in[2];
-  const double p = static_cast<double>(period);
-  const double keep = static_cast<double>(period - 1);
   double atr = 0.0;
-  for (int64_t t = 1; t <= period; ++t) atr += true_range(h[t], l[t], c[t - 1]);
-  atr /= p;
-  for (int64_t t = period;;) {
-    if (normalize) {
-      out[t] = ta_is_zero(c[t]) ? 0.0 : (atr / c[t]) * 100.0;
-    } else {
-      out[t] = atr;
+  for (int64_t t = 1; t <= period; ++t) atr += out[t];
+  const double p = static_cast<double>(period);
+  out[period] = atr / p;
+  smooth_in_place(out, period + 1, n, static_cast<double>(period - 1) / p, 1.0 / p);
+  if (normalize) {
+    for (int64_t t = period; t < n; ++t) {
+      out[t] = ta_is_zero(c[t]) ? 0.0 : (out[t] / c[t]) * 100.0;
     }
-    if (++t >= n) break;
-    atr = (atr * keep + true_range(h[t], l[t], c[t - 1])) / p;
   }
   return true;
 }
@@ -373,41 +455,55 @@ bool compute_natr(const double* const* in, int64_t n, double* const* out, const 
 
 // ------------------------------------------------------------------------------------------
 // Directional movement (Wilder). The smoothed sums start as plain sums over bars
-// 1 .. period-1 and then run s = s - s / period + x, as TA-Lib's.
+// 1 .. period-1 and then run s = s - s / period + x, as TA-Lib's (see step()).
 
 struct Directional {
   const double *h, *l, *c;  // c is only read when true ranges are wanted
-  double period;
+  double keep;               // 1 - 1 / period
   double plus = 0.0, minus = 0.0, tr = 0.0;
+  uint64_t bad = 0;  // finiteness check of every value read
 
   Directional(const double* const* in, int64_t period_, bool with_close)
       : h(in[0]), l(in[1]), c(with_close ? in[2] : nullptr),
-        period(static_cast<double>(period_)) {}
+        keep(static_cast<double>(period_ - 1) / static_cast<double>(period_)) {}
 
   // Directional moves of bar t: +DM = up move when it is positive and beats the down move,
   // -DM = down move when it is positive and beats the up move.
-  void moves(int64_t t, double& plus_dm, double& minus_dm) const {
+  void moves(int64_t t, double& plus_dm, double& minus_dm) {
+    bad |= nonfinite(h[t]) | nonfinite(l[t]);
     const double up = h[t] - h[t - 1];
     const double down = l[t - 1] - l[t];
     plus_dm = (up > 0 && up > down) ? up : 0.0;
     minus_dm = (down > 0 && up < down) ? down : 0.0;
   }
   void seed(int64_t period_, bool with_tr) {
+    bad |= nonfinite(h[0]) | nonfinite(l[0]);
     for (int64_t t = 1; t < period_; ++t) accumulate(t, with_tr);
+  }
+  double range(int64_t t) {
+    bad |= nonfinite(c[t - 1]);
+    return true_range(h[t], l[t], c[t - 1]);
+  }
+  // Call after the last row: the last close is never read by a true range.
+  bool finite(int64_t n, bool with_close) {
+    if (with_close) bad |= nonfinite(c[n - 1]);
+    return all_finite(bad);
   }
   void accumulate(int64_t t, bool with_tr) {
     double pdm, mdm;
     moves(t, pdm, mdm);
     plus += pdm;
     minus += mdm;
-    if (with_tr) tr += true_range(h[t], l[t], c[t - 1]);
+    if (with_tr) tr += range(t);
   }
   void step(int64_t t, bool with_tr) {
     double pdm, mdm;
     moves(t, pdm, mdm);
-    plus = plus - plus / period + pdm;
-    minus = minus - minus / period + mdm;
-    if (with_tr) tr = tr - tr / period + true_range(h[t], l[t], c[t - 1]);
+    // s - s / period + x, as s keep + x: one multiply and one add in the loop-carried chain
+    // instead of a division (a few ulps from TA-Lib's rounding; the recurrence is contractive).
+    plus = plus * keep + pdm;
+    minus = minus * keep + mdm;
+    if (with_tr) tr = tr * keep + range(t);
   }
   // 100 * DM / TR for each side; false when TR is (TA-Lib's) zero.
   bool indicators(double& plus_di, double& minus_di) const {
@@ -431,7 +527,6 @@ int64_t dm_lookback(const ParamValues& p, int) { return p.integer(0) > 1 ? p.int
 
 // +DM / -DM: the smoothed sums themselves, from bar period - 1 (bar 1 for period 1).
 bool dm_into(const double* const* in, int64_t n, int64_t period, bool plus, double* out) {
-  if (!inputs_finite(in, 2, n)) return false;
   const int64_t first = period > 1 ? period - 1 : 1;
   if (n <= first) return true;
   Directional d(in, period, false);
@@ -441,7 +536,7 @@ bool dm_into(const double* const* in, int64_t n, int64_t period, bool plus, doub
     d.step(t, false);
     out[t] = plus ? d.plus : d.minus;
   }
-  return true;
+  return d.finite(n, false);
 }
 bool compute_plus_dm(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
   return dm_into(in, n, p.integer(0), true, out[0]);
@@ -453,7 +548,6 @@ bool compute_minus_dm(const double* const* in, int64_t n, double* const* out,
 
 // +DI / -DI from bar `period`: 100 * DM / TR, 0 when TR is zero.
 bool di_into(const double* const* in, int64_t n, int64_t period, bool plus, double* out) {
-  if (!inputs_finite(in, 3, n)) return false;
   if (n <= period) return true;
   Directional d(in, period, true);
   d.seed(period, true);
@@ -462,7 +556,7 @@ bool di_into(const double* const* in, int64_t n, int64_t period, bool plus, doub
     double pdi, mdi;
     out[t] = d.indicators(pdi, mdi) ? (plus ? pdi : mdi) : 0.0;
   }
-  return true;
+  return d.finite(n, true);
 }
 bool compute_plus_di(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
   return di_into(in, n, p.integer(0), true, out[0]);
@@ -475,7 +569,6 @@ bool compute_minus_di(const double* const* in, int64_t n, double* const* out,
 // DX from bar `period`; a degenerate bar (zero TR or zero +DI + -DI) gives 0 on the first bar
 // and repeats the previous DX afterwards (TA-Lib).
 bool compute_dx(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const int64_t period = p.integer(0);
   if (n <= period) return true;
   Directional d(in, period, true);
@@ -486,17 +579,20 @@ bool compute_dx(const double* const* in, int64_t n, double* const* out, const Pa
     d.dx(value);  // leaves value unchanged on a degenerate bar
     out[0][t] = value;
   }
-  return true;
+  return d.finite(n, true);
 }
 
 // ADX into out from bar 2 * period - 1: the mean of the first `period` DX values (degenerate
-// ones count as 0), then Wilder's (adx (period - 1) + dx) / period, skipping degenerate bars.
-void adx_into(const double* const* in, int64_t n, int64_t period, double* out) {
-  if (n <= 2 * period - 1) return;
+// ones count as 0), then Wilder's (adx (period - 1) + dx) / period, skipping degenerate bars
+// (run as adx keep + dx gain, a multiply instead of a division in the chain). Returns the
+// finiteness check of the inputs.
+bool adx_into(const double* const* in, int64_t n, int64_t period, double* out) {
+  if (n <= 2 * period - 1) return true;
   Directional d(in, period, true);
   d.seed(period, true);
   const double pd = static_cast<double>(period);
-  const double keep = static_cast<double>(period - 1);
+  const double keep = static_cast<double>(period - 1) / pd;
+  const double gain = 1.0 / pd;
   double sum = 0.0, dx = 0.0;
   int64_t t = period;
   for (; t < 2 * period; ++t) {
@@ -507,25 +603,23 @@ void adx_into(const double* const* in, int64_t n, int64_t period, double* out) {
   out[2 * period - 1] = adx;
   for (; t < n; ++t) {
     d.step(t, true);
-    if (d.dx(dx)) adx = (adx * keep + dx) / pd;
+    if (d.dx(dx)) adx = adx * keep + dx * gain;
     out[t] = adx;
   }
+  return d.finite(n, true);
 }
 
 bool compute_adx(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
-  adx_into(in, n, p.integer(0), out[0]);
-  return true;
+  return adx_into(in, n, p.integer(0), out[0]);
 }
 
 // ADXR = (ADX[t] + ADX[t - (period - 1)]) / 2, from bar 3 * period - 2.
 bool compute_adxr(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const int64_t period = p.integer(0);
   const int64_t first = 3 * period - 2;
   if (n <= first) return true;
   Scratch adx = scratch(n);
-  adx_into(in, n, period, adx.get());
+  if (!adx_into(in, n, period, adx.get())) return false;
   for (int64_t t = first; t < n; ++t) out[0][t] = (adx[t] + adx[t - (period - 1)]) / 2.0;
   return true;
 }
@@ -534,9 +628,9 @@ bool compute_adxr(const double* const* in, int64_t n, double* const* out, const 
 // Rolling-extreme oscillators.
 
 // %K of TA-Lib: (c - LL) / ((HH - LL) / 100), 0 when HH == LL; out[t] from t = period - 1.
-void fast_k_into(const double* const* in, int64_t n, int64_t period, double* out) {
+bool fast_k_into(const double* const* in, int64_t n, int64_t period, double* out) {
   const double* c = in[2];
-  window_extremes(in[0], in[1], n, period, [&](int64_t t, double hh, double ll) {
+  return window_extremes(in[0], in[1], c, n, period, [&](int64_t t, double hh, double ll) {
     const double range = (hh - ll) / 100.0;
     out[t] = range != 0.0 ? (c[t] - ll) / range : 0.0;
   });
@@ -544,14 +638,13 @@ void fast_k_into(const double* const* in, int64_t n, int64_t period, double* out
 
 // STOCH: slowk = MA(%K, slowk_period), slowd = MA(slowk, slowd_period).
 bool compute_stoch(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const int64_t fk = p.integer(0), sk = p.integer(1), sk_type = p.integer(2);
   const int64_t sd = p.integer(3), sd_type = p.integer(4);
   const int64_t k0 = fk - 1;
   const int64_t s0 = k0 + ma_lookback(sk_type, sk);
   if (n <= s0 + ma_lookback(sd_type, sd)) return true;
   Scratch fast = scratch(n);
-  fast_k_into(in, n, fk, fast.get());
+  if (!fast_k_into(in, n, fk, fast.get())) return false;
   moving_average(sk_type, fast.get() + k0, n - k0, sk, out[0] + k0);
   moving_average(sd_type, out[0] + s0, n - s0, sd, out[1] + s0);
   return true;
@@ -560,72 +653,63 @@ bool compute_stoch(const double* const* in, int64_t n, double* const* out, const
 // STOCHF: fastk = %K, fastd = MA(%K, fastd_period); both from the same bar.
 bool compute_stochf(const double* const* in, int64_t n, double* const* out,
                     const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const int64_t fk = p.integer(0), fd = p.integer(1), fd_type = p.integer(2);
   const int64_t k0 = fk - 1;
   if (n <= k0 + ma_lookback(fd_type, fd)) return true;
-  fast_k_into(in, n, fk, out[0]);
+  if (!fast_k_into(in, n, fk, out[0])) return false;
   moving_average(fd_type, out[0] + k0, n - k0, fd, out[1] + k0);
   return true;
 }
 
 // Williams %R: (HH - c) / ((HH - LL) / -100), 0 when HH == LL.
 bool compute_willr(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const double* c = in[2];
   double* o = out[0];
-  window_extremes(in[0], in[1], n, p.integer(0), [&](int64_t t, double hh, double ll) {
+  return window_extremes(in[0], in[1], c, n, p.integer(0), [&](int64_t t, double hh, double ll) {
     const double range = (hh - ll) / -100.0;
     o[t] = range != 0.0 ? (hh - c[t]) / range : 0.0;
   });
-  return true;
 }
 
 bool compute_midprice(const double* const* in, int64_t n, double* const* out,
                       const ParamValues& p) {
-  if (!inputs_finite(in, 2, n)) return false;
   double* o = out[0];
-  window_extremes(in[0], in[1], n, p.integer(0),
-                  [&](int64_t t, double hh, double ll) { o[t] = (hh + ll) / 2.0; });
-  return true;
+  return window_extremes(in[0], in[1], nullptr, n, p.integer(0),
+                         [&](int64_t t, double hh, double ll) { o[t] = (hh + ll) / 2.0; });
 }
 
 // Donchian: upper, middle, lower.
 bool compute_donchian(const double* const* in, int64_t n, double* const* out,
                       const ParamValues& p) {
-  if (!inputs_finite(in, 2, n)) return false;
   double *up = out[0], *mid = out[1], *low = out[2];
-  window_extremes(in[0], in[1], n, p.integer(0), [&](int64_t t, double hh, double ll) {
-    up[t] = hh;
-    mid[t] = (hh + ll) / 2.0;
-    low[t] = ll;
-  });
-  return true;
+  return window_extremes(in[0], in[1], nullptr, n, p.integer(0),
+                         [&](int64_t t, double hh, double ll) {
+                           up[t] = hh;
+                           mid[t] = (hh + ll) / 2.0;
+                           low[t] = ll;
+                         });
 }
 
 // AROON over the period + 1 bars ending at t; outputs aroondown, aroonup.
 bool compute_aroon(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 2, n)) return false;
   const int64_t period = p.integer(0);
   const double factor = 100.0 / static_cast<double>(period);
   double *down = out[0], *up = out[1];
-  window_extreme_positions(in[0], in[1], n, period + 1, [&](int64_t t, int64_t ih, int64_t il) {
-    up[t] = factor * static_cast<double>(period - (t - ih));
-    down[t] = factor * static_cast<double>(period - (t - il));
-  });
-  return true;
+  return window_extreme_positions(
+      in[0], in[1], n, period + 1, [&](int64_t t, int64_t ih, int64_t il) {
+        up[t] = factor * static_cast<double>(period - (t - ih));
+        down[t] = factor * static_cast<double>(period - (t - il));
+      });
 }
 
 bool compute_aroonosc(const double* const* in, int64_t n, double* const* out,
                       const ParamValues& p) {
-  if (!inputs_finite(in, 2, n)) return false;
   const int64_t period = p.integer(0);
   const double factor = 100.0 / static_cast<double>(period);
   double* o = out[0];
-  window_extreme_positions(in[0], in[1], n, period + 1, [&](int64_t t, int64_t ih, int64_t il) {
-    o[t] = factor * static_cast<double>(ih - il);
-  });
-  return true;
+  return window_extreme_positions(
+      in[0], in[1], n, period + 1,
+      [&](int64_t t, int64_t ih, int64_t il) { o[t] = factor * static_cast<double>(ih - il); });
 }
 
 // ------------------------------------------------------------------------------------------
@@ -637,13 +721,17 @@ bool compute_aroonosc(const double* const* in, int64_t n, double* const* out,
 // price level, so the result keeps its digits at prices near 1e8 (TA-Lib's plain sums of raw
 // typical prices do not).
 bool compute_cci(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   const int64_t period = p.integer(0);
   if (n < period) return true;
   const double *h = in[0], *l = in[1], *c = in[2];
   Scratch tp_buf = scratch(n);
   double* tp = tp_buf.get();
-  for (int64_t i = 0; i < n; ++i) tp[i] = (h[i] + l[i] + c[i]) / 3.0;
+  uint64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    bad |= nonfinite(h[i]) | nonfinite(l[i]) | nonfinite(c[i]);
+    tp[i] = (h[i] + l[i] + c[i]) / 3.0;
+  }
+  if (!all_finite(bad)) return false;
   const double pd = static_cast<double>(period);
   double* o = out[0];
   window_sums(tp, n, period, true, [&](int64_t t, double anchor, double sum) {
@@ -675,33 +763,28 @@ bool compute_cci(const double* const* in, int64_t n, double* const* out, const P
 // 2, the longest 1), so their order does not matter; a window whose true-range sum is zero
 // contributes 0.
 bool compute_ultosc(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 3, n)) return false;
   int64_t periods[3] = {p.integer(0), p.integer(1), p.integer(2)};
   std::sort(periods, periods + 3);
   const int64_t longest = periods[2];
   if (n <= longest) return true;
   const double *h = in[0], *l = in[1], *c = in[2];
   Scratch buying = scratch(n), ranges = scratch(n);
-  for (int64_t t = 1; t < n; ++t) {
-    const double true_low = std::min(l[t], c[t - 1]);
-    buying[t] = c[t] - true_low;
-    ranges[t] = true_range(h[t], l[t], c[t - 1]);
-  }
+  if (!all_finite(true_ranges(h, l, c, n, ranges.get()))) return false;
+  for (int64_t t = 1; t < n; ++t) buying[t] = c[t] - std::min(l[t], c[t - 1]);
   double* o = out[0];
-  std::fill(o + longest, o + n, 0.0);
   const double weights[3] = {4.0, 2.0, 1.0};
-  Scratch sums = scratch(n);
   for (int k = 0; k < 3; ++k) {
     const int64_t per = periods[k];
     const double w = weights[k];
-    // Windows of `per` terms over bars 1 .. n-1: local index t is bar t + 1.
-    window_sums(buying.get() + 1, n - 1, per, false,
-                [&](int64_t t, double, double s) { sums[t + 1] = s; });
-    window_sums(ranges.get() + 1, n - 1, per, false, [&](int64_t t, double, double s) {
-      const int64_t bar = t + 1;
-      if (bar < longest || ta_is_zero(s)) return;
-      o[bar] += (k == 2 ? sums[bar] / s : w * (sums[bar] / s));
-    });
+    // Windows of `per` terms over bars 1 .. n-1: local index t is bar t + 1. Terms are added
+    // in TA-Lib's order: 4 A_1, then 2 A_2, then A_3.
+    window_sums2(buying.get() + 1, ranges.get() + 1, n - 1, per,
+                 [&](int64_t t, double sa, double sb) {
+                   const int64_t bar = t + 1;
+                   if (bar < longest) return;
+                   const double term = ta_is_zero(sb) ? 0.0 : (k == 2 ? sa / sb : w * (sa / sb));
+                   o[bar] = k == 0 ? term : o[bar] + term;
+                 });
   }
   for (int64_t t = longest; t < n; ++t) o[t] = 100.0 * (o[t] / 7.0);
   return true;
@@ -711,14 +794,21 @@ bool compute_ultosc(const double* const* in, int64_t n, double* const* out, cons
 // Parabolic SAR, TA-Lib's start rules: the first trade is short when bar 1's -DM (period 1) is
 // positive, long otherwise; the first SAR (bar 1) is bar 0's low when long, high when short,
 // and the extreme point starts at bar 1's high (long) or low (short). acceleration > maximum
-// is clamped to maximum, as TA-Lib does.
-bool compute_sar(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
-  if (!inputs_finite(in, 2, n)) return false;
-  if (n < 2) return true;
-  const double *h = in[0], *l = in[1];
-  double step = p.real(0);
-  const double maximum = p.real(1);
-  if (step > maximum) step = maximum;
+// is clamped to maximum, as TA-Lib does. The step sar + af (ep - sar) is one fused
+// multiply-add, as in TA-Lib 0.6+: an unfused step can land one ulp on the other side of a low
+// or high and flip a reversal. std::fma is correctly rounded everywhere; on x86-64 the loop is
+// also compiled for the FMA instruction and chosen at run time (the C library's software fma is
+// several times slower).
+#if defined(__GNUC__)
+#define NSE_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define NSE_ALWAYS_INLINE inline
+#endif
+
+// Returns the finiteness check of every high and low.
+NSE_ALWAYS_INLINE uint64_t sar_run(const double* h, const double* l, int64_t n, double step,
+                                   double maximum, double* o) {
+  uint64_t bad = nonfinite(h[0]) | nonfinite(l[0]);
   double af = step;
   const double up = h[1] - h[0];
   const double down = l[0] - l[1];
@@ -732,11 +822,11 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
     sar = h[0];
   }
   double new_low = l[1], new_high = h[1];
-  double* o = out[0];
   for (int64_t t = 1; t < n; ++t) {
     const double prev_low = new_low, prev_high = new_high;
     new_low = l[t];
     new_high = h[t];
+    bad |= nonfinite(new_low) | nonfinite(new_high);
     if (is_long) {
       if (new_low <= sar) {  // reverse to short
         is_long = false;
@@ -746,7 +836,7 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
         o[t] = sar;
         af = step;
         ep = new_low;
-        sar = sar + af * (ep - sar);
+        sar = std::fma(af, ep - sar, sar);
         if (sar < prev_high) sar = prev_high;
         if (sar < new_high) sar = new_high;
       } else {
@@ -756,7 +846,7 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
           af += step;
           if (af > maximum) af = maximum;
         }
-        sar = sar + af * (ep - sar);
+        sar = std::fma(af, ep - sar, sar);
         if (sar > prev_low) sar = prev_low;
         if (sar > new_low) sar = new_low;
       }
@@ -769,7 +859,7 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
         o[t] = sar;
         af = step;
         ep = new_high;
-        sar = sar + af * (ep - sar);
+        sar = std::fma(af, ep - sar, sar);
         if (sar > prev_low) sar = prev_low;
         if (sar > new_low) sar = new_low;
       } else {
@@ -779,13 +869,37 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
           af += step;
           if (af > maximum) af = maximum;
         }
-        sar = sar + af * (ep - sar);
+        sar = std::fma(af, ep - sar, sar);
         if (sar < prev_high) sar = prev_high;
         if (sar < new_high) sar = new_high;
       }
     }
   }
-  return true;
+  return bad;
+}
+
+uint64_t sar_portable(const double* h, const double* l, int64_t n, double step, double maximum,
+                      double* o) {
+  return sar_run(h, l, n, step, maximum, o);
+}
+
+#if defined(NSE_HAVE_X86_DISPATCH) && defined(__GNUC__)
+__attribute__((target("fma"))) uint64_t sar_fma(const double* h, const double* l, int64_t n,
+                                                double step, double maximum, double* o) {
+  return sar_run(h, l, n, step, maximum, o);
+}
+#endif
+
+bool compute_sar(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
+  if (n < 2) return true;
+  const double maximum = p.real(1);
+  const double step = std::min(p.real(0), maximum);
+#if defined(NSE_HAVE_X86_DISPATCH) && defined(__GNUC__)
+  if (active_isa() != Isa::Baseline) {  // AVX2 and AVX-512 imply FMA (kernels/isa.cpp)
+    return all_finite(sar_fma(in[0], in[1], n, step, maximum, out[0]));
+  }
+#endif
+  return all_finite(sar_portable(in[0], in[1], n, step, maximum, out[0]));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -813,11 +927,11 @@ bool compute_supertrend(const double* const* in, int64_t n, double* const* out,
     const double width = mult * dir[t];
     double basic_upper = mid + width;
     double basic_lower = mid - width;
-    if (t > period) {
+    if (t > period) {  // selects, not branches: the trend flips at random
       const double prev_close = c[t - 1];
       const bool prev_on_upper = line[t - 1] == upper;
-      if (!(basic_lower > lower || prev_close < lower)) basic_lower = lower;
-      if (!(basic_upper < upper || prev_close > upper)) basic_upper = upper;
+      basic_lower = ((basic_lower > lower) | (prev_close < lower)) ? basic_lower : lower;
+      basic_upper = ((basic_upper < upper) | (prev_close > upper)) ? basic_upper : upper;
       up_trend = prev_on_upper ? c[t] > basic_upper : !(c[t] < basic_lower);
     }
     upper = basic_upper;
