@@ -11,6 +11,7 @@
 // deviation in O(N * period) (see cci below for why).
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +20,14 @@
 #include "arrow_io.h"
 #include "isa.h"
 #include "registry.h"
+
+// Loops compiled twice (portable, and for an x86-64 extension chosen at run time) are written
+// once, as an always-inlined function.
+#if defined(__GNUC__)
+#define NSE_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define NSE_ALWAYS_INLINE inline
+#endif
 
 namespace nse {
 namespace {
@@ -54,39 +63,6 @@ inline uint64_t nonfinite(double v) {
   return (bits & 0x7FF0000000000000ULL) + 0x0010000000000000ULL;
 }
 inline bool all_finite(uint64_t acc) { return (acc >> 63) == 0; }
-
-// s[t] = s[t-1] keep + x[t] gain over [begin, end), in place over x (x[begin-1] holds the
-// previous s), four rows per step of the loop-carried chain as the core EMA does
-// (kernels/simd_kernels.h): s[t+3] = s[t-1] keep^4 + (((y0 keep + y1) keep + y2) keep + y3),
-// y = x gain. Within a few ulps of TA-Lib's (s (p - 1) + x) / p, whose division sits in the
-// chain; a partial last group uses the same formulas, so a value never depends on later rows.
-void smooth_in_place(double* x, int64_t begin, int64_t end, double keep, double gain) {
-  if (begin >= end) return;
-  const double keep2 = keep * keep, keep3 = keep2 * keep, keep4 = keep2 * keep2;
-  double s = x[begin - 1];
-  int64_t t = begin;
-  for (; t + 4 <= end; t += 4) {
-    const double y0 = x[t] * gain, y1 = x[t + 1] * gain;
-    const double y2 = x[t + 2] * gain, y3 = x[t + 3] * gain;
-    const double p1 = y0 * keep + y1;
-    const double p2 = p1 * keep + y2;
-    const double p3 = p2 * keep + y3;
-    x[t] = s * keep + y0;
-    x[t + 1] = s * keep2 + p1;
-    x[t + 2] = s * keep3 + p2;
-    s = s * keep4 + p3;
-    x[t + 3] = s;
-  }
-  const int64_t left = end - t;
-  if (left <= 0) return;
-  const double y0 = x[t] * gain;
-  x[t] = s * keep + y0;
-  if (left == 1) return;
-  const double p1 = y0 * keep + x[t + 1] * gain;
-  x[t + 1] = s * keep2 + p1;
-  if (left == 2) return;
-  x[t + 2] = s * keep3 + (p1 * keep + x[t + 2] * gain);
-}
 
 // TA-Lib's true range: h - l, replaced by |h - c[-1]| and then |l - c[-1]| when larger.
 inline double true_range(double h, double l, double prev_close) {
@@ -427,23 +403,76 @@ bool compute_trange(const double* const* in, int64_t n, double* const* out, cons
   return all_finite(true_ranges(in[0], in[1], in[2], n, out[0]));
 }
 
-// ATR into out (t >= period): the true ranges are written first (a vectorized pass), then
-// smoothed in place; with `normalize`, NATR = ATR / close * 100 (0 when |close| < 1e-14).
+// ATR into out (t >= period), in one pass over the inputs: the mean of the first `period` true
+// ranges, then TA-Lib's (atr (period - 1) + TR) / period run as atr keep + TR gain, four rows per
+// step of the loop-carried chain as the core EMA does (kernels/simd_kernels.h):
+// a[t+3] = a[t-1] keep^4 + (((y0 keep + y1) keep + y2) keep + y3), y = TR gain. Within a few
+// ulps of TA-Lib (whose division sits in the chain); a partial last group uses the same
+// formulas, so a value never depends on later rows. With `normalize`, NATR = ATR / close * 100
+// (0 when |close| < 1e-14).
 bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize, double* out) {
-  const double* c = in[2];
-  if (!all_finite(true_ranges(in[0], in[1], c, n, out))) return false;
-  if (n <= period) return true;
+  if (n <= period) return true;  // every row is warm-up
+  const double *h = in[0], *l = in[1], *c = in[2];
+  // The input check rides on the true range's own differences: h - l, |h - c[-1]| and
+  // |l - c[-1]| are all finite exactly when h, l and c[-1] are (short of an overflow, which
+  // only costs a rerun), and their sum propagates a NaN or an infinity.
+  double check = (h[0] - l[0]) + (c[n - 1] - c[n - 1]);
+  const auto range = [&](int64_t t, double& sum) {
+    const double hl = h[t] - l[t];
+    const double up = std::fabs(h[t] - c[t - 1]);
+    const double down = std::fabs(l[t] - c[t - 1]);
+    sum = (hl + up) + down;
+    double r = hl;
+    if (up > r) r = up;
+    if (down > r) r = down;
+    return r;
+  };
   double atr = 0.0;
-  for (int64_t t = 1; t <= period; ++t) atr += out[t];
+  for (int64_t t = 1; t <= period; ++t) {
+    double sum;
+    atr += range(t, sum);
+    check += sum;
+  }
   const double p = static_cast<double>(period);
-  out[period] = atr / p;
-  smooth_in_place(out, period + 1, n, static_cast<double>(period - 1) / p, 1.0 / p);
-  if (normalize) {
-    for (int64_t t = period; t < n; ++t) {
-      out[t] = ta_is_zero(c[t]) ? 0.0 : (out[t] / c[t]) * 100.0;
+  atr /= p;
+  out[period] = atr;
+  const double keep = static_cast<double>(period - 1) / p, gain = 1.0 / p;
+  const double keep2 = keep * keep, keep3 = keep2 * keep, keep4 = keep2 * keep2;
+  int64_t t = period + 1;
+  for (; t + 4 <= n; t += 4) {
+    double s0, s1, s2, s3;
+    const double y0 = range(t, s0) * gain, y1 = range(t + 1, s1) * gain;
+    const double y2 = range(t + 2, s2) * gain, y3 = range(t + 3, s3) * gain;
+    check += (s0 + s1) + (s2 + s3);
+    const double p1 = y0 * keep + y1;
+    const double p2 = p1 * keep + y2;
+    const double p3 = p2 * keep + y3;
+    out[t] = atr * keep + y0;
+    out[t + 1] = atr * keep2 + p1;
+    out[t + 2] = atr * keep3 + p2;
+    atr = atr * keep4 + p3;
+    out[t + 3] = atr;
+  }
+  for (int64_t r = t; r < n; ++r) {  // the last rows: the same formulas as a full group
+    double sum;
+    out[r] = range(r, sum) * gain;
+    check += sum;
+  }
+  if (t < n) {
+    const double y0 = out[t];
+    out[t] = atr * keep + y0;
+    if (t + 1 < n) {
+      const double p1 = y0 * keep + out[t + 1];
+      out[t + 1] = atr * keep2 + p1;
+      if (t + 2 < n) out[t + 2] = atr * keep3 + (p1 * keep + out[t + 2]);
     }
   }
-  return true;
+  if (normalize) {
+    for (int64_t r = period; r < n; ++r) {
+      out[r] = ta_is_zero(c[r]) ? 0.0 : (out[r] / c[r]) * 100.0;
+    }
+  }
+  return check - check == 0.0;
 }
 
 bool compute_atr(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
@@ -473,8 +502,10 @@ struct Directional {
     bad |= nonfinite(h[t]) | nonfinite(l[t]);
     const double up = h[t] - h[t - 1];
     const double down = l[t - 1] - l[t];
-    plus_dm = (up > 0 && up > down) ? up : 0.0;
-    minus_dm = (down > 0 && up < down) ? down : 0.0;
+    // Multiplying by the condition (0 or 1) instead of branching: which side moved more is a
+    // coin flip on real data. (A -0.0 from a negative move adds nothing to the sums.)
+    plus_dm = up * static_cast<double>((up > 0) & (up > down));
+    minus_dm = down * static_cast<double>((down > 0) & (up < down));
   }
   void seed(int64_t period_, bool with_tr) {
     bad |= nonfinite(h[0]) | nonfinite(l[0]);
@@ -762,32 +793,108 @@ bool compute_cci(const double* const* in, int64_t n, double* const* out, const P
 // Ultimate oscillator. TA-Lib sorts the three periods (the shortest gets weight 4, the middle
 // 2, the longest 1), so their order does not matter; a window whose true-range sum is zero
 // contributes 0.
+//
+// The window sums are block sums (see window_sums; only in-window terms enter a sum), with the
+// three periods run in one loop so that their dependency chains overlap, and each period's next
+// suffix sums built backwards in the same loop that runs its current block forwards. The series
+// is processed in chunks that stay in cache: each chunk's terms (buying pressure
+// close - min(low, close[-1]) and true range) are computed once into a small buffer. The block
+// grids do not depend on the chunks, and the sums are formed in the same order either way, so
+// the values do not either.
+struct UltoscPeriod {
+  int64_t period = 0;
+  int64_t block = 0;  // first window end of the current block
+  double qa = 0.0, qb = 0.0, ra = 0.0, rb = 0.0;
+  std::vector<double> cur, next;  // suffix sums (a then b), of the previous / current block
+
+  // Positions the state at row `t` as if every earlier row had been run.
+  void resume(const double* bp, const double* tr, int64_t t) {
+    const int64_t p = period;
+    block = p + ((t - p) / p) * p;
+    cur.assign(4 * static_cast<size_t>(p), 0.0);
+    next.assign(4 * static_cast<size_t>(p), 0.0);
+    double sa = 0.0, sb = 0.0;
+    for (int64_t m = 0; m + 1 < p; ++m) {
+      sa += bp[block - 1 - m];
+      sb += tr[block - 1 - m];
+      cur[static_cast<size_t>(p - 2 - m)] = sa;
+      cur[static_cast<size_t>(2 * p - 2 - m)] = sb;
+    }
+    qa = qb = ra = rb = 0.0;
+    for (int64_t r = block; r < t; ++r) advance(bp, tr, r, INT64_MAX);
+  }
+  // Adds row t (in block `block`) to the prefix and the next block's suffix; returns nothing,
+  // the sums of the window ending at t are then sum_a() / sum_b().
+  void advance(const double* bp, const double* tr, int64_t t, int64_t n) {
+    const int64_t p = period;
+    if (t - block == p) {
+      std::swap(cur, next);
+      block = t;
+      qa = qb = ra = rb = 0.0;
+    }
+    const int64_t m = t - block;
+    qa += bp[t];
+    qb += tr[t];
+    const int64_t ahead = block + p - 1 - m;  // the next block's suffix, built backwards
+    if (m + 1 < p && ahead < n) {
+      ra += bp[ahead];
+      rb += tr[ahead];
+      next[static_cast<size_t>(p - 2 - m)] = ra;
+      next[static_cast<size_t>(2 * p - 2 - m)] = rb;
+    }
+    sum_a = cur[static_cast<size_t>(m)] + qa;
+    sum_b = cur[static_cast<size_t>(p + m)] + qb;
+  }
+  double sum_a = 0.0, sum_b = 0.0;
+};
+
 bool compute_ultosc(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
   int64_t periods[3] = {p.integer(0), p.integer(1), p.integer(2)};
   std::sort(periods, periods + 3);
   const int64_t longest = periods[2];
   if (n <= longest) return true;
   const double *h = in[0], *l = in[1], *c = in[2];
-  Scratch buying = scratch(n), ranges = scratch(n);
-  if (!all_finite(true_ranges(h, l, c, n, ranges.get()))) return false;
-  for (int64_t t = 1; t < n; ++t) buying[t] = c[t] - std::min(l[t], c[t - 1]);
+  constexpr int64_t kChunk = 4096;
+  const int64_t before = 2 * longest;  // rows before a chunk that resuming reads
+  const int64_t width = kChunk + before + longest;
+  std::vector<double> buffer(2 * static_cast<size_t>(width));
+  UltoscPeriod state[3];
+  for (int k = 0; k < 3; ++k) state[k].period = periods[k];
   double* o = out[0];
-  const double weights[3] = {4.0, 2.0, 1.0};
-  for (int k = 0; k < 3; ++k) {
-    const int64_t per = periods[k];
-    const double w = weights[k];
-    // Windows of `per` terms over bars 1 .. n-1: local index t is bar t + 1. Terms are added
-    // in TA-Lib's order: 4 A_1, then 2 A_2, then A_3.
-    window_sums2(buying.get() + 1, ranges.get() + 1, n - 1, per,
-                 [&](int64_t t, double sa, double sb) {
-                   const int64_t bar = t + 1;
-                   if (bar < longest) return;
-                   const double term = ta_is_zero(sb) ? 0.0 : (k == 2 ? sa / sb : w * (sa / sb));
-                   o[bar] = k == 0 ? term : o[bar] + term;
-                 });
+  uint64_t bad = nonfinite(h[0]) | nonfinite(l[0]) | nonfinite(c[n - 1]);
+  for (int64_t first = longest; first < n; first += kChunk) {
+    const int64_t last = std::min(n, first + kChunk);
+    const int64_t base = std::max<int64_t>(1, first - before);
+    const int64_t end = std::min(n, last + longest);  // reading ahead for the next suffixes
+    double* bp = buffer.data() - base;  // bp[j], tr[j] for j in [base, end)
+    double* tr = bp + width;
+    for (int64_t j = base; j < end; ++j) {
+      tr[j] = true_range(h[j], l[j], c[j - 1]);
+      bp[j] = c[j] - std::min(l[j], c[j - 1]);
+    }
+    // Every row's inputs are checked once, in the chunk that outputs it (rows below `longest`
+    // with the first chunk).
+    for (int64_t j = first == longest ? 1 : first; j < last; ++j) {
+      bad |= nonfinite(h[j]) | nonfinite(l[j]) | nonfinite(c[j - 1]);
+    }
+    for (auto& st : state) st.resume(bp, tr, first);
+    for (int64_t t = first; t < last; ++t) {
+      state[0].advance(bp, tr, t, n);
+      state[1].advance(bp, tr, t, n);
+      state[2].advance(bp, tr, t, n);
+      // TA-Lib's order: 4 A_1, then 2 A_2, then A_3; a term with a zero range sum adds 0.
+      // (Divide first, then select: no branch on the data.) The final / 7 * 100 is one
+      // multiply, a rounding away from TA-Lib's two operations.
+      const double q1 = 4.0 * (state[0].sum_a / state[0].sum_b);
+      const double q2 = 2.0 * (state[1].sum_a / state[1].sum_b);
+      const double q3 = state[2].sum_a / state[2].sum_b;
+      const double r1 = ta_is_zero(state[0].sum_b) ? 0.0 : q1;
+      const double r2 = ta_is_zero(state[1].sum_b) ? 0.0 : q2;
+      const double r3 = ta_is_zero(state[2].sum_b) ? 0.0 : q3;
+      o[t] = ((r1 + r2) + r3) * (100.0 / 7.0);
+    }
   }
-  for (int64_t t = longest; t < n; ++t) o[t] = 100.0 * (o[t] / 7.0);
-  return true;
+  return all_finite(bad);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -799,12 +906,6 @@ bool compute_ultosc(const double* const* in, int64_t n, double* const* out, cons
 // or high and flip a reversal. std::fma is correctly rounded everywhere; on x86-64 the loop is
 // also compiled for the FMA instruction and chosen at run time (the C library's software fma is
 // several times slower).
-#if defined(__GNUC__)
-#define NSE_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define NSE_ALWAYS_INLINE inline
-#endif
-
 // Returns the finiteness check of every high and low.
 NSE_ALWAYS_INLINE uint64_t sar_run(const double* h, const double* l, int64_t n, double step,
                                    double maximum, double* o) {
@@ -910,34 +1011,47 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
 // previous line was the upper band, the trend turns up when close > upper band; otherwise it
 // turns down when close < lower band. Outputs the line (lower band in an uptrend, upper band in
 // a downtrend) and the direction, +1 up / -1 down.
+// a ? x : y without a branch (a compiler turns a double ?: into a jump on x86-64's baseline).
+inline double select(bool a, double x, double y) {
+  uint64_t bx, by;
+  std::memcpy(&bx, &x, sizeof bx);
+  std::memcpy(&by, &y, sizeof by);
+  const uint64_t mask = 0 - static_cast<uint64_t>(a);
+  const uint64_t bits = (bx & mask) | (by & ~mask);
+  double r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
 bool compute_supertrend(const double* const* in, int64_t n, double* const* out,
                         const ParamValues& p) {
   const int64_t period = p.integer(0);
   const double mult = p.real(1);
   double* line = out[0];
   double* dir = out[1];
-  // ATR lands in the direction column, then each bar overwrites its own ATR.
+  // The ATR lands in the direction column; each row overwrites its own ATR.
   if (!atr_into(in, n, period, false, dir)) return false;
   if (n <= period) return true;
   const double *h = in[0], *l = in[1], *c = in[2];
-  double upper = 0.0, lower = 0.0;
-  bool up_trend = false;
-  for (int64_t t = period; t < n; ++t) {
+  double upper = (h[period] + l[period]) / 2.0 + mult * dir[period];
+  double lower = (h[period] + l[period]) / 2.0 - mult * dir[period];
+  line[period] = upper;  // the first row: a downtrend on the basic bands
+  dir[period] = -1.0;
+  bool on_upper = true;
+  // Selects, not branches: the trend and the band carrying flip at random.
+  for (int64_t t = period + 1; t < n; ++t) {
     const double mid = (h[t] + l[t]) / 2.0;
     const double width = mult * dir[t];
-    double basic_upper = mid + width;
-    double basic_lower = mid - width;
-    if (t > period) {  // selects, not branches: the trend flips at random
-      const double prev_close = c[t - 1];
-      const bool prev_on_upper = line[t - 1] == upper;
-      basic_lower = ((basic_lower > lower) | (prev_close < lower)) ? basic_lower : lower;
-      basic_upper = ((basic_upper < upper) | (prev_close > upper)) ? basic_upper : upper;
-      up_trend = prev_on_upper ? c[t] > basic_upper : !(c[t] < basic_lower);
-    }
-    upper = basic_upper;
-    lower = basic_lower;
-    line[t] = up_trend ? lower : upper;
-    dir[t] = up_trend ? 1.0 : -1.0;
+    const double prev_close = c[t - 1];
+    const double basic_upper = mid + width;
+    const double basic_lower = mid - width;
+    lower = select((basic_lower > lower) | (prev_close < lower), basic_lower, lower);
+    upper = select((basic_upper < upper) | (prev_close > upper), basic_upper, upper);
+    const bool up_trend = (on_upper & (c[t] > upper)) | (!on_upper & !(c[t] < lower));
+    const double value = select(up_trend, lower, upper);
+    on_upper = value == upper;  // TradingView compares the line with the upper band
+    line[t] = value;
+    dir[t] = static_cast<double>(2 * static_cast<int>(up_trend) - 1);
   }
   return true;
 }
