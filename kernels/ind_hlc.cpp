@@ -37,7 +37,7 @@ constexpr double kHuge = 1e300;
 
 // TA-Lib's TA_IS_ZERO (TA_EPSILON = 1e-14 since TA-Lib 0.6): the guard of every division by a
 // smoothed true range or a sum of directional indicators.
-inline bool ta_is_zero(double v) { return -1e-14 < v && v < 1e-14; }
+inline bool ta_is_zero(double v) { return (-1e-14 < v) & (v < 1e-14); }
 
 // Uninitialised scratch from the process-wide buffer pool (kernels/arrow_io.h): a large fresh
 // allocation pays its page faults on first touch, a pooled one does not.
@@ -191,8 +191,10 @@ bool window_extreme_positions(const double* hi, const double* lo, int64_t n, int
     for (size_t k = 0; k + 1 < p; ++k) {
       const int64_t j = b - 1 - static_cast<int64_t>(k);
       if (b == period - 1) bad |= nonfinite(hi[j]) | nonfinite(lo[j]);
-      if (hi[j] > mx) { mx = hi[j]; imx = j; }
-      if (lo[j] < mn) { mn = lo[j]; imn = j; }
+      imx = hi[j] > mx ? j : imx;
+      mx = std::max(mx, hi[j]);
+      imn = lo[j] < mn ? j : imn;
+      mn = std::min(mn, lo[j]);
       sval[p - 2 - k] = mx;
       spos[p - 2 - k] = imx;
       sval[2 * p - 2 - k] = mn;
@@ -204,8 +206,11 @@ bool window_extreme_positions(const double* hi, const double* lo, int64_t n, int
     for (int64_t t = b; t < end; ++t) {
       // Forwards, the newest value wins ties; the prefix (newer) wins ties with the suffix.
       bad |= nonfinite(hi[t]) | nonfinite(lo[t]);
-      if (hi[t] >= mx) { mx = hi[t]; imx = t; }
-      if (lo[t] <= mn) { mn = lo[t]; imn = t; }
+      // Selects, not branches: a new extreme arrives at random.
+      imx = hi[t] >= mx ? t : imx;
+      mx = std::max(mx, hi[t]);
+      imn = lo[t] <= mn ? t : imn;
+      mn = std::min(mn, lo[t]);
       const auto k = static_cast<size_t>(t - b);
       const int64_t ih = mx >= sval[k] ? imx : spos[k];
       const int64_t il = mn <= sval[p + k] ? imn : spos[p + k];
@@ -410,7 +415,8 @@ bool compute_trange(const double* const* in, int64_t n, double* const* out, cons
 // ulps of TA-Lib (whose division sits in the chain); a partial last group uses the same
 // formulas, so a value never depends on later rows. With `normalize`, NATR = ATR / close * 100
 // (0 when |close| < 1e-14).
-bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize, double* out) {
+template <bool kNormalize>
+bool atr_run(const double* const* in, int64_t n, int64_t period, double* out) {
   if (n <= period) return true;  // every row is warm-up
   const double *h = in[0], *l = in[1], *c = in[2];
   // The input check rides on the true range's own differences: h - l, |h - c[-1]| and
@@ -435,7 +441,16 @@ bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize
   }
   const double p = static_cast<double>(period);
   atr /= p;
-  out[period] = atr;
+  // NATR = ATR / close * 100, 0 where |close| < 1e-14 (divided first, then selected).
+  const auto emit = [&](int64_t r, double value) {
+    if (kNormalize) {
+      const double normalized = (value / c[r]) * 100.0;
+      out[r] = ta_is_zero(c[r]) ? 0.0 : normalized;
+    } else {
+      out[r] = value;
+    }
+  };
+  emit(period, atr);
   const double keep = static_cast<double>(period - 1) / p, gain = 1.0 / p;
   const double keep2 = keep * keep, keep3 = keep2 * keep, keep4 = keep2 * keep2;
   int64_t t = period + 1;
@@ -447,11 +462,11 @@ bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize
     const double p1 = y0 * keep + y1;
     const double p2 = p1 * keep + y2;
     const double p3 = p2 * keep + y3;
-    out[t] = atr * keep + y0;
-    out[t + 1] = atr * keep2 + p1;
-    out[t + 2] = atr * keep3 + p2;
+    emit(t, atr * keep + y0);
+    emit(t + 1, atr * keep2 + p1);
+    emit(t + 2, atr * keep3 + p2);
     atr = atr * keep4 + p3;
-    out[t + 3] = atr;
+    emit(t + 3, atr);
   }
   for (int64_t r = t; r < n; ++r) {  // the last rows: the same formulas as a full group
     double sum;
@@ -460,19 +475,20 @@ bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize
   }
   if (t < n) {
     const double y0 = out[t];
-    out[t] = atr * keep + y0;
+    const double y1 = t + 1 < n ? out[t + 1] : 0.0;
+    const double y2 = t + 2 < n ? out[t + 2] : 0.0;
+    emit(t, atr * keep + y0);
     if (t + 1 < n) {
-      const double p1 = y0 * keep + out[t + 1];
-      out[t + 1] = atr * keep2 + p1;
-      if (t + 2 < n) out[t + 2] = atr * keep3 + (p1 * keep + out[t + 2]);
-    }
-  }
-  if (normalize) {
-    for (int64_t r = period; r < n; ++r) {
-      out[r] = ta_is_zero(c[r]) ? 0.0 : (out[r] / c[r]) * 100.0;
+      const double p1 = y0 * keep + y1;
+      emit(t + 1, atr * keep2 + p1);
+      if (t + 2 < n) emit(t + 2, atr * keep3 + (p1 * keep + y2));
     }
   }
   return check - check == 0.0;
+}
+
+bool atr_into(const double* const* in, int64_t n, int64_t period, bool normalize, double* out) {
+  return normalize ? atr_run<true>(in, n, period, out) : atr_run<false>(in, n, period, out);
 }
 
 bool compute_atr(const double* const* in, int64_t n, double* const* out, const ParamValues& p) {
@@ -805,27 +821,30 @@ struct UltoscPeriod {
   int64_t period = 0;
   int64_t block = 0;  // first window end of the current block
   double qa = 0.0, qb = 0.0, ra = 0.0, rb = 0.0;
-  std::vector<double> cur, next;  // suffix sums (a then b), of the previous / current block
+  std::vector<double> storage;
+  double* cur = nullptr;   // suffix sums (a then b) of the previous block
+  double* next = nullptr;  // the same for the current block, being built
 
   // Positions the state at row `t` as if every earlier row had been run.
   void resume(const double* bp, const double* tr, int64_t t) {
     const int64_t p = period;
     block = p + ((t - p) / p) * p;
-    cur.assign(4 * static_cast<size_t>(p), 0.0);
-    next.assign(4 * static_cast<size_t>(p), 0.0);
+    storage.assign(4 * static_cast<size_t>(p), 0.0);
+    cur = storage.data();
+    next = cur + 2 * p;
     double sa = 0.0, sb = 0.0;
     for (int64_t m = 0; m + 1 < p; ++m) {
       sa += bp[block - 1 - m];
       sb += tr[block - 1 - m];
-      cur[static_cast<size_t>(p - 2 - m)] = sa;
-      cur[static_cast<size_t>(2 * p - 2 - m)] = sb;
+      cur[p - 2 - m] = sa;
+      cur[2 * p - 2 - m] = sb;
     }
     qa = qb = ra = rb = 0.0;
     for (int64_t r = block; r < t; ++r) advance(bp, tr, r, INT64_MAX);
   }
   // Adds row t (in block `block`) to the prefix and the next block's suffix; returns nothing,
   // the sums of the window ending at t are then sum_a() / sum_b().
-  void advance(const double* bp, const double* tr, int64_t t, int64_t n) {
+  NSE_ALWAYS_INLINE void advance(const double* bp, const double* tr, int64_t t, int64_t n) {
     const int64_t p = period;
     if (t - block == p) {
       std::swap(cur, next);
@@ -839,11 +858,11 @@ struct UltoscPeriod {
     if (m + 1 < p && ahead < n) {
       ra += bp[ahead];
       rb += tr[ahead];
-      next[static_cast<size_t>(p - 2 - m)] = ra;
-      next[static_cast<size_t>(2 * p - 2 - m)] = rb;
+      next[p - 2 - m] = ra;
+      next[2 * p - 2 - m] = rb;
     }
-    sum_a = cur[static_cast<size_t>(m)] + qa;
-    sum_b = cur[static_cast<size_t>(p + m)] + qb;
+    sum_a = cur[m] + qa;
+    sum_b = cur[p + m] + qb;
   }
   double sum_a = 0.0, sum_b = 0.0;
 };
@@ -906,10 +925,11 @@ bool compute_ultosc(const double* const* in, int64_t n, double* const* out, cons
 // or high and flip a reversal. std::fma is correctly rounded everywhere; on x86-64 the loop is
 // also compiled for the FMA instruction and chosen at run time (the C library's software fma is
 // several times slower).
-// Returns the finiteness check of every high and low.
-NSE_ALWAYS_INLINE uint64_t sar_run(const double* h, const double* l, int64_t n, double step,
+// Returns whether every high and low was finite.
+NSE_ALWAYS_INLINE bool sar_run(const double* h, const double* l, int64_t n, double step,
                                    double maximum, double* o) {
-  uint64_t bad = nonfinite(h[0]) | nonfinite(l[0]);
+  // h - l is finite exactly when both are; the sum of them propagates a NaN or an infinity.
+  double check = h[0] - l[0];
   double af = step;
   const double up = h[1] - h[0];
   const double down = l[0] - l[1];
@@ -927,7 +947,7 @@ NSE_ALWAYS_INLINE uint64_t sar_run(const double* h, const double* l, int64_t n, 
     const double prev_low = new_low, prev_high = new_high;
     new_low = l[t];
     new_high = h[t];
-    bad |= nonfinite(new_low) | nonfinite(new_high);
+    check += new_high - new_low;
     if (is_long) {
       if (new_low <= sar) {  // reverse to short
         is_long = false;
@@ -976,17 +996,17 @@ NSE_ALWAYS_INLINE uint64_t sar_run(const double* h, const double* l, int64_t n, 
       }
     }
   }
-  return bad;
+  return check - check == 0.0;
 }
 
-uint64_t sar_portable(const double* h, const double* l, int64_t n, double step, double maximum,
-                      double* o) {
+bool sar_portable(const double* h, const double* l, int64_t n, double step, double maximum,
+                  double* o) {
   return sar_run(h, l, n, step, maximum, o);
 }
 
 #if defined(NSE_HAVE_X86_DISPATCH) && defined(__GNUC__)
-__attribute__((target("fma"))) uint64_t sar_fma(const double* h, const double* l, int64_t n,
-                                                double step, double maximum, double* o) {
+__attribute__((target("fma"))) bool sar_fma(const double* h, const double* l, int64_t n,
+                                            double step, double maximum, double* o) {
   return sar_run(h, l, n, step, maximum, o);
 }
 #endif
@@ -997,10 +1017,10 @@ bool compute_sar(const double* const* in, int64_t n, double* const* out, const P
   const double step = std::min(p.real(0), maximum);
 #if defined(NSE_HAVE_X86_DISPATCH) && defined(__GNUC__)
   if (active_isa() != Isa::Baseline) {  // AVX2 and AVX-512 imply FMA (kernels/isa.cpp)
-    return all_finite(sar_fma(in[0], in[1], n, step, maximum, out[0]));
+    return sar_fma(in[0], in[1], n, step, maximum, out[0]);
   }
 #endif
-  return all_finite(sar_portable(in[0], in[1], n, step, maximum, out[0]));
+  return sar_portable(in[0], in[1], n, step, maximum, out[0]);
 }
 
 // ------------------------------------------------------------------------------------------

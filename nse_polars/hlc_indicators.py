@@ -798,7 +798,10 @@ def ultosc(
     the last ``p_k`` rows divided by the sum of TR: ``100 * (4 A_1 + 2 A_2 + A_3) / 7``, where
     ``p_1 <= p_2 <= p_3`` are the three periods SORTED (TA-Lib sorts them, so the order they are
     given in does not matter); a term whose TR sum is below 1e-14 adds 0. Lookback
-    ``max(period1, period2, period3)``. Window sums are block sums (O(N), only in-window terms).
+    ``max(period1, period2, period3)``. Window sums are block sums (O(N), only in-window
+    terms): after prices fall from 1e9 to 1, TA-Lib's running sums (add the new term, subtract
+    the oldest) are off by ~4e-7 relative, these by ~4e-16; the price is about twice TA-Lib's
+    time.
 
     Parameters
     ----------

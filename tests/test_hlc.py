@@ -496,6 +496,28 @@ def test_window_sums_exact_at_any_level(kind: str) -> None:
         assert abs(slowk[t] - want) <= 1e-12 * 100
 
 
+def test_ultosc_talib_loses_digits_after_regime_change() -> None:
+    """Why ULTOSC keeps block sums (and costs more than TA-Lib's running sums): after prices
+    drop from 1e9 to 1, TA-Lib's add-new/subtract-old sums carry residue of the old regime."""
+    from fractions import Fraction
+
+    d = level_series("regime_change")
+    h, low, c = d["high"], d["low"], d["close"]
+    bp = [Fraction(float(x - min(lo, p))) for x, lo, p in zip(c[1:], low[1:], c[:-1], strict=True)]
+    trs = [Fraction(float(v)) for v in talib.TRANGE(h, low, c)[1:]]
+    ours, theirs = nse.kernels.ultosc(h, low, c), talib.ULTOSC(h, low, c)
+    worst_ours = worst_theirs = 0.0
+    for t in range(28, len(c)):
+        total = Fraction(0)
+        for w, p in zip((4, 2, 1), (7, 14, 28), strict=True):
+            total += w * sum(bp[t - p : t], Fraction(0)) / sum(trs[t - p : t], Fraction(0))
+        want = float(100 * total / 7)
+        worst_ours = max(worst_ours, abs(ours[t] - want) / abs(want))
+        worst_theirs = max(worst_theirs, abs(theirs[t] - want) / abs(want))
+    assert worst_ours <= 1e-12
+    assert worst_theirs > 1e-9
+
+
 # --- degenerate inputs: TA-Lib's value, never NaN after the lookback ----------------------------
 
 
