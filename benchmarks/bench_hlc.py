@@ -90,7 +90,7 @@ def specs(d: dict[str, np.ndarray]) -> list[tuple[str, str, dict, Callable[[], o
         ("STOCHF 5/3", "stochf", {}, lambda: talib.STOCHF(h, low, c), True),
         ("WILLR 14", "willr", {"period": 14}, lambda: talib.WILLR(h, low, c, 14), True),
         ("CCI 14", "cci", {"period": 14}, lambda: talib.CCI(h, low, c, 14), True),
-        ("ULTOSC 7/14/28", "ultosc", {}, lambda: talib.ULTOSC(h, low, c), True),
+        ("ULTOSC 7/14/28 ⁴", "ultosc", {}, lambda: talib.ULTOSC(h, low, c), True),
         ("AROON 14", "aroon", {"period": 14}, lambda: talib.AROON(h, low, 14), True),
         ("AROONOSC 14", "aroonosc", {"period": 14}, lambda: talib.AROONOSC(h, low, 14), True),
         ("MIDPRICE 14", "midprice", {"period": 14}, lambda: talib.MIDPRICE(h, low, 14), True),
@@ -177,6 +177,10 @@ def render(rows: list[Row], raw: list[dict], n: int, env: dict, repeats: int) ->
         "numpy mean of the two (the same numbers, checked).",
         "³ Not in TA-Lib: against `talib.EMA(close, 20)` and `talib.ATR(10)` combined in numpy "
         "(the same numbers, checked).",
+        "⁴ Slower by design: nse_polars' window sums only ever add in-window terms (block "
+        "sums); TA-Lib's running sums (add the new term, subtract the oldest) are off by ~4e-7 "
+        "relative after prices fall from 1e9 to 1, nse_polars' by ~4e-16 "
+        "(`tests/test_hlc.py::test_ultosc_talib_loses_digits_after_regime_change`).",
     ]
     return "\n".join([header, "", *lines, "", *[f"{n_}  " for n_ in notes]]) + "\n"
 
