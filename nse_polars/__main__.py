@@ -8,7 +8,8 @@ import time
 
 import polars as pl
 
-from nse_polars import functions
+from nse_polars import functions, strategies
+from nse_polars.backtest import backtest
 from nse_polars.synthetic import generate_ohlcv
 
 
@@ -24,7 +25,7 @@ def _positive_int(text: str) -> int:
 
 
 def demo(symbols: int, days: int, seed: int) -> int:
-    """Synthetic NSE bars -> the five-indicator overlay per symbol -> a table."""
+    """Synthetic NSE bars -> the five-indicator overlay per symbol -> a table -> a backtest."""
     bars = generate_ohlcv(symbols, days=days, interval="5m", seed=seed)
     start = time.perf_counter()
     overlay = bars.nse.overlay(by="symbol")
@@ -40,6 +41,15 @@ def demo(symbols: int, days: int, seed: int) -> int:
         print(overlay.group_by("symbol", maintain_order=True).last().select(columns))
         print("\nfirst 36 bars of the first symbol (warm-up rows are null):")
         print(overlay.head(36).select(columns).tail(6))
+    strategy = strategies.macd_cross(12, 26, 9)
+    start = time.perf_counter()
+    result = backtest(bars, strategy, by="symbol", costs="nse_intraday")
+    elapsed_ms = (time.perf_counter() - start) * 1e3
+    print(
+        f"\nbacktest: MACD 12/26/9 cross, long only, fill at the next open, NSE intraday "
+        f"charges ({elapsed_ms:.1f} ms)"
+    )
+    print(result)
     return 0
 
 
