@@ -352,6 +352,18 @@ bool run_impl(const IndicatorDef& def, const ParamValues& params,
   bool has_bitmap = false;
   for (const auto& c : inputs) has_bitmap = has_bitmap || c.validity != nullptr;
   const double* in_ptrs[kMaxInputs];
+  // A series no longer than every output's lookback is all null: the kernel is not run (some
+  // kernels allocate in proportion to the period, which may be far larger than the series).
+  bool all_warmup = true;
+  for (int k = 0; k < def.n_outputs; ++k) all_warmup = all_warmup && def.lookback(params, k) >= n;
+  if (all_warmup) {
+    for (int k = 0; k < def.n_outputs; ++k) {
+      std::fill(outputs[k], outputs[k] + n, kNaN);
+      if (validity) set_bits(validity[k], 0, n, false);
+      null_counts[k] = n;
+    }
+    return true;
+  }
   // Optimistic dense pass: the kernel itself reports a NaN, so clean input is read once.
   if (!has_bitmap) {
     for (size_t k = 0; k < inputs.size(); ++k) in_ptrs[k] = inputs[k].values;
@@ -390,7 +402,11 @@ bool run_impl(const IndicatorDef& def, const ParamValues& params,
   for (int k = 0; k < def.n_outputs; ++k) {
     out_ptrs[k] = compact_out.data() + static_cast<size_t>(k) * stride;
   }
-  def.compute(in_ptrs, m, out_ptrs, params);  // compacted: no NaN left
+  bool compact_warmup = true;
+  for (int k = 0; k < def.n_outputs; ++k) {
+    compact_warmup = compact_warmup && def.lookback(params, k) >= m;
+  }
+  if (!compact_warmup) def.compute(in_ptrs, m, out_ptrs, params);  // compacted: no NaN left
   for (int k = 0; k < def.n_outputs; ++k) {
     const int64_t first = std::min(def.lookback(params, k), m);
     std::fill(outputs[k], outputs[k] + n, kNaN);

@@ -344,7 +344,7 @@ void compute_metrics(const Config& cfg, const Account& acc, const double* equity
     const double below = std::min(returns[t] - mar_bar, 0.0);
     down.s[k] += below * below;
   }
-  const double nd = static_cast<double>(n);
+  const auto nd = static_cast<double>(n);
   const double mean = n > 0 ? sum_r.total() / nd : kNaN;
   Sum4 ss;
   for (t = 0; t + 4 <= n; t += 4) {

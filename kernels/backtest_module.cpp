@@ -45,7 +45,7 @@ Config parse_config(const py::dict& d) {
   c.risk_free = get(d, "risk_free", 0.0);
   c.mar = get(d, "mar", 0.0);
   if (d.contains("costs")) {
-    const py::dict k = d["costs"].cast<py::dict>();
+    const auto k = d["costs"].cast<py::dict>();
     CostModel& m = c.costs;
     m.commission = get(k, "commission", 0.0);
     m.fixed = get(k, "fixed", 0.0);

@@ -239,7 +239,7 @@ int64_t ma_lookback(int64_t type, int64_t p) {
 }
 
 void ma_sma(const double* x, int64_t m, int64_t p, double* out) {
-  const double inv = static_cast<double>(p);
+  const auto inv = static_cast<double>(p);
   window_sums(x, m, p, false, [&](int64_t t, double, double s) { out[t] = s / inv; });
 }
 
@@ -259,14 +259,15 @@ void ma_ema(const double* x, int64_t m, int64_t p, double* out) {
 
 void ma_wma(const double* x, int64_t m, int64_t p, double* out) {
   if (m < p) return;
-  const double divider = static_cast<double>(p * (p + 1) / 2);
+  // p (p + 1) rounded once, then halved exactly: the same double as the integer p (p + 1) / 2.
+  const double divider = static_cast<double>(p) * static_cast<double>(p + 1) / 2.0;
   double sum = 0.0, weighted = 0.0;
   for (int64_t i = 0; i + 1 < p; ++i) {
     sum += x[i];
     weighted += x[i] * static_cast<double>(i + 1);
   }
   double trailing = 0.0;
-  const double pw = static_cast<double>(p);
+  const auto pw = static_cast<double>(p);
   for (int64_t i = p - 1; i < m; ++i) {
     sum += x[i];
     sum -= trailing;
@@ -342,7 +343,7 @@ void ma_t3(const double* x, int64_t m, int64_t p, double* out) {
   const int64_t lb = 6 * (p - 1);
   if (m <= lb) return;
   const double k = 2.0 / static_cast<double>(p + 1), keep = 1.0 - k;
-  const double pd = static_cast<double>(p);
+  const auto pd = static_cast<double>(p);
   double e[6];
   int64_t today = 0;
   double total = 0.0;
@@ -439,7 +440,7 @@ bool atr_run(const double* const* in, int64_t n, int64_t period, double* out) {
     atr += range(t, sum);
     check += sum;
   }
-  const double p = static_cast<double>(period);
+  const auto p = static_cast<double>(period);
   atr /= p;
   // NATR = ATR / close * 100, 0 where |close| < 1e-14 (divided first, then selected).
   const auto emit = [&](int64_t r, double value) {
@@ -451,7 +452,7 @@ bool atr_run(const double* const* in, int64_t n, int64_t period, double* out) {
     }
   };
   emit(period, atr);
-  const double keep = static_cast<double>(period - 1) / p, gain = 1.0 / p;
+  const auto keep = static_cast<double>(period - 1) / p, gain = 1.0 / p;
   const double keep2 = keep * keep, keep3 = keep2 * keep, keep4 = keep2 * keep2;
   int64_t t = period + 1;
   for (; t + 4 <= n; t += 4) {
@@ -637,8 +638,8 @@ bool adx_into(const double* const* in, int64_t n, int64_t period, double* out) {
   if (n <= 2 * period - 1) return true;
   Directional d(in, period, true);
   d.seed(period, true);
-  const double pd = static_cast<double>(period);
-  const double keep = static_cast<double>(period - 1) / pd;
+  const auto pd = static_cast<double>(period);
+  const auto keep = static_cast<double>(period - 1) / pd;
   const double gain = 1.0 / pd;
   double sum = 0.0, dx = 0.0;
   int64_t t = period;
@@ -792,7 +793,7 @@ bool compute_cci(const double* const* in, int64_t n, double* const* out, const P
     tp[i] = (h[i] + l[i] + c[i]) / 3.0;
   }
   if (!all_finite(bad)) return false;
-  const double pd = static_cast<double>(period);
+  const auto pd = static_cast<double>(period);
   double* o = out[0];
   window_sums(tp, n, period, true, [&](int64_t t, double anchor, double sum) {
     const double last = tp[t];

@@ -30,7 +30,22 @@ std::string describe(const KwargValue& v) {
       return v.int_overflow ? std::string("an integer outside the 64-bit range")
                             : std::to_string(v.int_value);
     case KwargValue::Type::Float: return format_real(v.float_value);
-    case KwargValue::Type::Str: return "'" + v.str_value + "'";
+    case KwargValue::Type::Str: {
+      // Control characters (a NUL would cut the message where it crosses a C string) escaped.
+      std::string out = "'";
+      for (const char ch : v.str_value) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+          const char* hex = "0123456789abcdef";
+          out += "\\x";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += ch;
+        }
+      }
+      return out + "'";
+    }
     case KwargValue::Type::Unsupported: break;
   }
   return "a value of an unsupported type";
