@@ -469,6 +469,18 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
   int64_t ruin_bar = -1;
   const bool quiet = in.target == nullptr;  // signals are bytes that can be scanned 8 at a time
 
+  // Whether the close of bar u decides a new order: a new target weight, or a new position
+  // state from the signals; the new value goes to *value.
+  auto decision = [&](int64_t u, double* value) {
+    if (in.target) {
+      *value = in.target[u];
+      return !std::isnan(*value) && *value != decided_w;
+    }
+    const int next = state_after(in, u, state, cfg.allow_short);
+    *value = next;
+    return next != state;
+  };
+
   int64_t t = 0;
   while (t < n) {
     // 1. The order decided at an earlier close fills at this bar's open (or close).
@@ -493,6 +505,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     //    is still waiting for a fill price keeps the segment to one bar.
     int64_t s = n - 1;
     bool decide = false;
+    double decided = 0.0;  // the new target weight or position state when `decide`
     if (ruin_bar < 0 && !pending) {
       for (int64_t u = t; u + 1 < n; ++u) {
         if (quiet && u + 8 < n) {  // skip 8 bars without any signal at once
@@ -508,12 +521,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
             continue;
           }
         }
-        if (in.target) {
-          const double w = in.target[u];
-          decide = !std::isnan(w) && w != decided_w;
-        } else {
-          decide = state_after(in, u, state, cfg.allow_short) != state;
-        }
+        decide = decision(u, &decided);
         if (decide) {
           s = u;
           break;
@@ -521,14 +529,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
       }
     } else if (pending && ruin_bar < 0) {
       s = t;  // the waiting order may be replaced by this bar's signal
-      if (t + 1 < n) {
-        if (in.target) {
-          const double w = in.target[t];
-          decide = !std::isnan(w) && w != decided_w;
-        } else {
-          decide = state_after(in, t, state, cfg.allow_short) != state;
-        }
-      }
+      if (t + 1 < n) decide = decision(t, &decided);
     }
     // 3. Mark every bar of the segment to market at its close (fixed cash and position).
     const double cash = acc.cash;
@@ -577,12 +578,11 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     // 4. The close of bar s decides the order for the next bar.
     if (decide && ruin_bar < 0) {
       if (in.target) {
-        decided_w = in.target[s];
-        pending_w = decided_w;
+        decided_w = decided;
       } else {
-        state = state_after(in, s, state, cfg.allow_short);
-        pending_w = state;
+        state = static_cast<int>(decided);
       }
+      pending_w = decided;
       pending = true;
     }
     t = s + 1;
