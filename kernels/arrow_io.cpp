@@ -33,7 +33,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // different for consecutive allocations). Otherwise the outputs of one call would all share
 // their addresses modulo 4 KB, and a loop writing several of them while reading the input
 // stalls on false store-to-load dependencies ("4K aliasing").
-constexpr size_t kStaggerStep = 5 * 64;
+constexpr size_t kStaggerStep = size_t{5} * 64;
 constexpr size_t kStaggerSlots = 16;
 std::atomic<size_t> stagger_counter{0};
 
@@ -96,7 +96,7 @@ size_t limit_from_env() {
 class BufferPool {
  public:
   static BufferPool& instance() {
-    static BufferPool* pool = new BufferPool;  // never destroyed: buffers may outlive statics
+    static auto* pool = new BufferPool;  // never destroyed: buffers may outlive statics
     return *pool;
   }
 
@@ -304,7 +304,7 @@ Status read_column(const ArrowSchema& schema, ArrowArray* const* chunks, size_t 
     return Status::Ok();
   }
   out->storage = AlignedBuffer(static_cast<size_t>(total) * sizeof(double));
-  double* dst = out->storage.as<double>();
+  auto* dst = out->storage.as<double>();
   for (size_t c = 0; c < n_chunks; ++c) {
     convert_any(format[0], *chunks[c], dst);
     dst += chunks[c]->length;
@@ -501,7 +501,7 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     return Status::Error("the group column has " + std::to_string(rows_in_runs) +
                          " rows, the data " + std::to_string(n));
   }
-  const size_t n_out = static_cast<size_t>(def.n_outputs);
+  const auto n_out = static_cast<size_t>(def.n_outputs);
   double* out_ptrs[kMaxOutputs];
   allocate_outputs(def, n, /*want_validity=*/true, out, out_ptrs, nullptr);
   const bool contiguous = groups.contiguous;
@@ -535,7 +535,7 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     }
     for (size_t k = 0; k < n_in; ++k) {
       gathered_in.emplace_back(static_cast<size_t>(n) * sizeof(double));
-      double* dst = gathered_in.back().as<double>();
+      auto* dst = gathered_in.back().as<double>();
       for (int64_t j = 0; j < n; ++j) {
         const int64_t row = order[static_cast<size_t>(j)];
         dst[j] = row_valid(inputs[k], row) ? inputs[k].values[row] : kNaN;
@@ -579,7 +579,7 @@ Status run_indicator_by(const IndicatorDef& def, const ParamValues& params,
     // Bitmaps group by group, in one thread (groups share bytes at their edges): a group
     // without missing rows is null on exactly its warm-up rows, so only the others are read.
     for (size_t k = 0; k < n_out; ++k) {
-      uint8_t* bits = out->validity[k].as<uint8_t>();
+      auto* bits = out->validity[k].as<uint8_t>();
       for (int64_t g = 0; g < n_groups; ++g) {
         const int64_t begin = offsets[static_cast<size_t>(g)];
         const int64_t end = offsets[static_cast<size_t>(g) + 1];

@@ -38,7 +38,7 @@ KwargValue to_kwarg(const py::handle& value) {
     v.type = KwargValue::Type::Str;
     v.str_value = value.cast<std::string>();
   } else if (PyIndex_Check(value.ptr())) {  // int and numpy integers
-    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    auto index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
     if (!index) throw py::error_already_set();
     int overflow = 0;
     const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);

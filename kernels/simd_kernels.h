@@ -145,7 +145,8 @@ bool rolling_scalar(const double* x, int64_t period, int64_t first, int64_t last
 
 #if defined(NSE_VECTOR_LANES)
 
-typedef double Lanes __attribute__((vector_size(32)));
+// A GCC/Clang vector type, declared the way both compilers document it.
+typedef double Lanes __attribute__((vector_size(32)));  // NOLINT(modernize-use-using)
 
 // Four consecutive blocks, one per lane, each lane with the scalar arithmetic above.
 bool rolling_group_of_four(const double* x, int64_t b0, int64_t period, const WindowOutput& w,
@@ -207,7 +208,7 @@ bool rolling_group_of_four(const double* x, int64_t b0, int64_t period, const Wi
       continue;
     }
 #if defined(__AVX__)
-    const Lanes root = reinterpret_cast<Lanes>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(var)));
+    const auto root = reinterpret_cast<Lanes>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(var)));
 #else
     const Lanes root = {std::sqrt(var[0]), std::sqrt(var[1]), std::sqrt(var[2]), std::sqrt(var[3])};
 #endif
@@ -345,7 +346,7 @@ struct RsiState {
 
   // Seeds from bars 0..period (needs n > period) and writes out[period].
   void seed(const double* x, int64_t period, double* out) {
-    const double p = static_cast<double>(period);
+    const auto p = static_cast<double>(period);
     for (int64_t t = 1; t <= period; ++t) {
       const double change = x[t] - x[t - 1];
       gain += up_of(change);

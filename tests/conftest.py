@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import talib
+from hypothesis import HealthCheck, settings
 
 # `python -m pytest` puts the working directory (the repository root) first on sys.path, and
 # the source tree's nse_polars/ has no compiled `_core`: drop the root so that the installed
@@ -43,6 +45,20 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _REPO_ROOT]
 with warnings.catch_warnings(), contextlib.suppress(ImportError):
     warnings.simplefilter("ignore", DeprecationWarning)
     import hypothesis.extra._patching  # noqa: F401
+
+# The fuzz profile (test_fuzz.py, test_concurrency.py): examples per property and indicator,
+# bounded for CI; raise it locally, e.g. NSE_FUZZ_EXAMPLES=2000. The failing example's
+# reproduction blob is printed, since nothing is stored between runs.
+FUZZ_EXAMPLES = int(os.environ.get("NSE_FUZZ_EXAMPLES", "25"))
+settings.register_profile(
+    "fuzz",
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+FUZZ = settings.get_profile("fuzz")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NSE_FO_5MIN = SHARED_DATA / "nse-fo-5min" / "csv"
