@@ -24,6 +24,17 @@ const IndicatorDef& lookup(const std::string& name) {
   return *def;
 }
 
+// A str as UTF-8 bytes, a lone surrogate encoded as pickle encodes it (surrogatepass), so that
+// both doors quote it alike in the parameter error (a plain cast raised an unhelpful
+// RuntimeError); see printable() in params.cpp.
+std::string utf8(const py::handle& text) {
+  auto bytes = py::reinterpret_steal<py::object>(
+      PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogatepass"));
+  if (!bytes) throw py::error_already_set();
+  return std::string(PyBytes_AS_STRING(bytes.ptr()),
+                     static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+}
+
 KwargValue to_kwarg(const py::handle& value) {
   KwargValue v;
   if (value.is_none()) {
@@ -36,7 +47,7 @@ KwargValue to_kwarg(const py::handle& value) {
     v.float_value = PyFloat_AsDouble(value.ptr());
   } else if (PyUnicode_Check(value.ptr())) {
     v.type = KwargValue::Type::Str;
-    v.str_value = value.cast<std::string>();
+    v.str_value = utf8(value);
   } else if (PyIndex_Check(value.ptr())) {  // int and numpy integers
     auto index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
     if (!index) throw py::error_already_set();
@@ -55,7 +66,7 @@ ParamValues parse(const IndicatorDef& def, const py::dict& kwargs) {
   Kwargs parsed;
   for (const auto& item : kwargs) {
     if (!PyUnicode_Check(item.first.ptr())) throw py::type_error("parameter names must be str");
-    parsed.emplace_back(item.first.cast<std::string>(), to_kwarg(item.second));
+    parsed.emplace_back(utf8(item.first), to_kwarg(item.second));
   }
   ParamValues values;
   Status s = parse_params(def, parsed, &values);

@@ -22,6 +22,55 @@ std::string format_real(double v) {
   return s;
 }
 
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), or 0 if it is not one.
+size_t utf8_sequence(const std::string& text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > text.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return len;
+}
+
+// Text for an error message: control characters and bytes that are not well-formed UTF-8 (a
+// lone surrogate) as \xNN. A NUL would cut the message where it crosses a C string, and
+// Polars shows malformed bytes as U+FFFD.
+std::string printable(const std::string& text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t len = c < 0x80 ? (c < 0x20 || c == 0x7f ? 0 : 1) : utf8_sequence(text, i);
+    if (len == 0) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+    } else {
+      out.append(text, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
 std::string describe(const KwargValue& v) {
   switch (v.type) {
     case KwargValue::Type::None: return "None";
@@ -30,22 +79,7 @@ std::string describe(const KwargValue& v) {
       return v.int_overflow ? std::string("an integer outside the 64-bit range")
                             : std::to_string(v.int_value);
     case KwargValue::Type::Float: return format_real(v.float_value);
-    case KwargValue::Type::Str: {
-      // Control characters (a NUL would cut the message where it crosses a C string) escaped.
-      std::string out = "'";
-      for (const char ch : v.str_value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f) {
-          const char* hex = "0123456789abcdef";
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += ch;
-        }
-      }
-      return out + "'";
-    }
+    case KwargValue::Type::Str: return "'" + printable(v.str_value) + "'";
     case KwargValue::Type::Unsupported: break;
   }
   return "a value of an unsupported type";
@@ -297,11 +331,11 @@ Status parse_params(const IndicatorDef& def, const Kwargs& kwargs, ParamValues* 
     if (index < 0) {
       std::string names;
       for (int i = 0; i < def.n_params; ++i) names += (i ? ", `" : "`") + std::string(def.params[i].name) + "`";
-      return Status::Error("unknown parameter `" + key + "` for `" + def.name +
+      return Status::Error("unknown parameter `" + printable(key) + "` for `" + def.name +
                            "`; expected " + (names.empty() ? std::string("none") : names));
     }
     if (seen[static_cast<size_t>(index)]) {
-      return Status::Error("parameter `" + key + "` given twice for `" + def.name + "`");
+      return Status::Error("parameter `" + printable(key) + "` given twice for `" + def.name + "`");
     }
     seen[static_cast<size_t>(index)] = true;
     Status s = check_one(def, def.params[index], value, &out->values[static_cast<size_t>(index)]);
