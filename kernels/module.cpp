@@ -31,8 +31,7 @@ std::string utf8(const py::handle& text) {
   auto bytes = py::reinterpret_steal<py::object>(
       PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogatepass"));
   if (!bytes) throw py::error_already_set();
-  return std::string(PyBytes_AS_STRING(bytes.ptr()),
-                     static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+  return {PyBytes_AS_STRING(bytes.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr()))};
 }
 
 KwargValue to_kwarg(const py::handle& value) {
