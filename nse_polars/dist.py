@@ -193,7 +193,7 @@ def list_partitions(
             return f"{protocol}://{base}/{'/'.join(parts)}"
 
     else:
-        base_path = Path(root)
+        base_path = Path(root).absolute()  # workers may run in another directory
         if not base_path.is_dir():
             msg = f"dataset {root!r} not found (or not a directory)"
             raise FileNotFoundError(msg)
@@ -740,7 +740,8 @@ def run(
         True: a progress line on stderr; or a callable ``(done, total, failed)`` called as
         tasks finish (on the calling thread).
     output
-        Also write the metrics table to this Parquet file (local path or fsspec URL).
+        Also write the metrics table to this Parquet file (local path or fsspec URL); when
+        partitions failed, the other partitions' rows are written before the error is raised.
     storage_options
         fsspec options for a URL dataset or output.
     **options

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import distributed  # the `dist` extra is part of `test`: a missing Dask fails loudly here
 import numpy as np
 import polars as pl
 import pytest
 
 import nse_polars as nse
 from nse_polars import dist
-
-distributed = pytest.importorskip("distributed")  # the `dist` extra is part of `test`
 
 GRID = {"fast": [3, 5, 8, 40], "slow": [20, 30, 40]}  # (40, 20), (40, 30), (40, 40) are skipped
 CLUSTER = {"threads_per_worker": 1, "dashboard_address": ":0"}
