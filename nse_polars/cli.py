@@ -30,7 +30,9 @@ __all__ = ["UsageError", "main"]
 
 DEMO_REPORT = "nse_polars_demo.html"
 SWEEP_COLUMNS = ("sharpe", "total_return", "cagr", "max_drawdown", "win_rate", "n_trades")
-FILES_PER_BATCH = 8  # files read per read_ohlcv call (a progress step; files in a batch in parallel)
+FILES_PER_BATCH = (
+    8  # files read per read_ohlcv call (a progress step; files in a batch in parallel)
+)
 
 
 class UsageError(Exception):
@@ -51,8 +53,7 @@ def _stderr_console() -> Any:
 
 
 def _progress(quiet: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("{task.description}"),
@@ -287,7 +288,11 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         bbands=(args.bb_period, args.bb_std),
     )
     elapsed_ms = (time.perf_counter() - start) * 1e3
-    out = Path(args.output) if args.output else Path(f"{Path(args.source).name.split('.')[0]}_overlay.parquet")
+    out = (
+        Path(args.output)
+        if args.output
+        else Path(f"{Path(args.source).name.split('.')[0]}_overlay.parquet")
+    )
     _write_frame(overlay, out)
     n_symbols = overlay.get_column("symbol").n_unique()
     print(
@@ -333,7 +338,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.strategy not in strategies.STRATEGIES:
         strategies.from_name(args.strategy)  # raises, naming the choices
     if not grid:
-        msg = f"`--grid`: give at least one, e.g. --grid fast=5,10 --grid slow=50,100 for {args.strategy}"
+        msg = f"`--grid`: give at least one, e.g. --grid fast=5,10 slow=50,100 ({args.strategy})"
         raise UsageError(msg)
     # Parameters left out of the grid take the strategy's defaults.
     defaults = strategies.from_name(args.strategy).params
@@ -450,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("indicators", help="write the five-indicator overlay of bar files")
     _input_args(p)
-    p.add_argument("-o", "--output", help="output .parquet or .csv (default: <name>_overlay.parquet)")
+    p.add_argument(
+        "-o", "--output", help="output .parquet or .csv (default: <name>_overlay.parquet)"
+    )
     p.add_argument("--sma", type=_positive_int, default=20)
     p.add_argument("--ema", type=_positive_int, default=20)
     p.add_argument("--rsi", type=_positive_int, default=14)

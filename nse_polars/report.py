@@ -201,7 +201,8 @@ def _price_figure(ctx: _Context) -> go.Figure:
     bars, step = _thin(ctx.bars, ctx.max_points)
     if step > 1:
         ctx.notes.append(
-            f"Price chart: every {step}th bar of {ctx.bars.height:,} (trade markers are exact)."
+            f"Price chart: one bar in {step} of {ctx.bars.height:,} drawn (the last always); "
+            "trade markers are exact."
         )
     x = _local(bars.get_column("ts")) if "ts" in bars.columns else list(range(bars.height))
     cols = functions.overlay_columns()
@@ -329,7 +330,7 @@ def _equity_figure(ctx: _Context) -> go.Figure:
             1,
         )
     if thinned:
-        ctx.notes.append("Equity and drawdown charts are thinned to every k-th bar.")
+        ctx.notes.append("Equity and drawdown charts: one bar in k drawn (k per symbol).")
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
     fig.update_layout(title="equity and drawdown", height=560, hovermode="x unified")
     return fig

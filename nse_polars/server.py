@@ -330,7 +330,9 @@ def _opt_params(options: dict[str, Any]) -> dict[str, Any]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            raise ApiError(400, f'`params` must be a JSON object such as {{"fast": 12}}, got {value!r}') from None
+            raise ApiError(
+                400, f'`params` must be a JSON object such as {{"fast": 12}}, got {value!r}'
+            ) from None
     if not isinstance(value, dict):
         raise ApiError(400, f"`params` must be an object of parameter -> number, got {value!r}")
     for k, v in value.items():
@@ -370,7 +372,9 @@ def _opt_capital(options: dict[str, Any]) -> float:
 def _opt_symbol(options: dict[str, Any]) -> str:
     value = options.get("symbol", "UPLOAD")
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
-        raise ApiError(400, f"`symbol` must be a non-empty string of at most 64 characters, got {value!r}")
+        raise ApiError(
+            400, f"`symbol` must be a non-empty string of at most 64 characters, got {value!r}"
+        )
     return value.strip()
 
 
@@ -398,7 +402,9 @@ def _count_rows(path: Path, limits: Limits) -> None:
             else:
                 rows = pl.scan_ipc(path).select(pl.len()).collect().item()
         except pl.exceptions.PolarsError as exc:
-            raise ApiError(422, f"upload is not a readable Parquet/IPC file: {_first_line(exc)}") from None
+            raise ApiError(
+                422, f"upload is not a readable Parquet/IPC file: {_first_line(exc)}"
+            ) from None
         if rows > limits.max_rows:
             raise ApiError(413, _rows_message(rows, limits))
         return
@@ -429,7 +435,9 @@ def _read_bars(job: _Job, limits: Limits) -> tuple[pl.DataFrame, pl.DataFrame]:
     on_invalid = _opt_choice(job.options, "on_invalid", "raise", ("raise", "drop", "repair"))
     symbol = _opt_symbol(job.options)
     try:
-        data, report = read_ohlcv(job.path, on_invalid=on_invalid, return_report=True, symbol=symbol)
+        data, report = read_ohlcv(
+            job.path, on_invalid=on_invalid, return_report=True, symbol=symbol
+        )
     except OHLCVValidationError as exc:
         raise ApiError(
             422,
@@ -454,8 +462,10 @@ def _report_json(report: pl.DataFrame, job: _Job) -> list[dict[str, Any]]:
     and JSON bars are numbered by their position (1-based) instead of a CSV line."""
     rows = report.head(REPORT_ROWS).with_columns(pl.lit(job.filename).alias("source"))
     if job.from_json:
-        rows = rows.drop("source").with_columns((pl.col("line") - 1).alias("line")).rename(
-            {"line": "bar"}
+        rows = (
+            rows.drop("source")
+            .with_columns((pl.col("line") - 1).alias("line"))
+            .rename({"line": "bar"})
         )
     return json.loads(rows.write_json())
 
@@ -510,7 +520,9 @@ def _run_backtest(job: _Job, limits: Limits) -> tuple[str, str]:
     start = time.perf_counter()
     options = job.options
     try:
-        strategy = strategies.from_name(str(options.get("strategy", "macd_cross")), _opt_params(options))
+        strategy = strategies.from_name(
+            str(options.get("strategy", "macd_cross")), _opt_params(options)
+        )
     except (ValueError, TypeError) as exc:
         raise ApiError(400, _first_line(exc)) from None
     costs = _opt_costs(options)
