@@ -276,6 +276,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_output(source: str) -> Path:
+    """``data/RELIANCE.csv.gz`` -> ``RELIANCE_overlay.parquet``; a directory or a glob ->
+    ``overlay.parquet`` (in the working directory, never next to the input)."""
+    path = Path(source)
+    if path.is_file():
+        return Path(f"{path.name.split('.')[0] or 'bars'}_overlay.parquet")
+    return Path("overlay.parquet")
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     bars = load_bars(args.source, on_invalid=args.on_invalid, symbol=args.symbol, quiet=args.quiet)
     start = time.perf_counter()
@@ -288,11 +297,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         bbands=(args.bb_period, args.bb_std),
     )
     elapsed_ms = (time.perf_counter() - start) * 1e3
-    out = (
-        Path(args.output)
-        if args.output
-        else Path(f"{Path(args.source).name.split('.')[0]}_overlay.parquet")
-    )
+    out = Path(args.output) if args.output else _default_output(args.source)
     _write_frame(overlay, out)
     n_symbols = overlay.get_column("symbol").n_unique()
     print(
@@ -456,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("indicators", help="write the five-indicator overlay of bar files")
     _input_args(p)
     p.add_argument(
-        "-o", "--output", help="output .parquet or .csv (default: <name>_overlay.parquet)"
+        "-o",
+        "--output",
+        help="output .parquet or .csv (default: <file name>_overlay.parquet, or overlay.parquet)",
     )
     p.add_argument("--sma", type=_positive_int, default=20)
     p.add_argument("--ema", type=_positive_int, default=20)

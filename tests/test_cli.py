@@ -88,6 +88,9 @@ def test_indicators_writes_the_overlay(data_dir, expected_bars, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "rsi_7" in pl.read_csv(csv).columns
+    proc = run_cli("indicators", str(data_dir / "SYM001.csv"), "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert pl.read_parquet(tmp_path / "SYM001_overlay.parquet").height == 900
 
 
 def test_backtest_table_files_and_report(data_dir, expected_bars, tmp_path):

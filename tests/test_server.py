@@ -368,6 +368,33 @@ def test_client_file_names_are_never_opened(client, bars):
     assert r.status_code == 200, r.text
 
 
+def test_cpu_work_stays_off_the_event_loop(url):
+    """/healthz keeps answering while a heavy request computes: with the work on the event
+    loop, some health check would wait about as long as the whole heavy request."""
+    heavy = _csv(nse.generate_ohlcv(["H"], days=390, seed=3).drop("symbol"))  # 29,250 bars
+    done: dict[str, float] = {}
+
+    def post() -> None:
+        t0 = time.perf_counter()
+        with httpx.Client(base_url=url, timeout=120) as c:
+            r = c.post("/v1/backtest", files={"file": ("h.csv", heavy)}, data={"format": "html"})
+        done["status"] = r.status_code
+        done["seconds"] = time.perf_counter() - t0
+
+    thread = threading.Thread(target=post)
+    worst = 0.0
+    with httpx.Client(base_url=url, timeout=120) as c:
+        thread.start()
+        while thread.is_alive():
+            t0 = time.perf_counter()
+            assert c.get("/healthz").status_code == 200
+            worst = max(worst, time.perf_counter() - t0)
+            time.sleep(0.01)
+    thread.join()
+    assert done["status"] == 200
+    assert worst < 0.5 * done["seconds"], (worst, done["seconds"])
+
+
 def test_concurrent_clients_short_load(url, bars):
     """Eight clients for two seconds: every request succeeds (the benchmark runs 30 s)."""
     payload = _csv(bars)
