@@ -206,7 +206,7 @@ def _print_table(frame: pl.DataFrame) -> None:
             *(Text(_fmt(v, TABLE_METRICS.get(c, "text"), escape=False)) for c, v in row.items())
         )
     console = Console()
-    Console(width=max(170, console.width)).print(table)
+    Console(width=max(200, console.width)).print(table)
 
 
 def print_metrics(result: BacktestResult) -> None:

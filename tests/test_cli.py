@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 import talib
+from conftest import NSE_FO_5MIN
 
 import nse_polars as nse
 from nse_polars import cli
@@ -118,7 +119,7 @@ def test_sweep_prints_the_best_sets(data_dir, expected_bars, tmp_path):
     out = tmp_path / "sweep.csv"
     proc = run_cli(
         "sweep", str(data_dir), "--strategy", "sma_cross", "--grid", "fast=5:15:5", "slow=30,60",
-        "--costs", "10", "-o", str(out), "--rows", "3", cwd=tmp_path,
+        "--costs", "10", "-o", str(out), "--rows", "3", "--report", "sweep.html", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     want = nse.sweep(
@@ -130,6 +131,9 @@ def test_sweep_prints_the_best_sets(data_dir, expected_bars, tmp_path):
     best = want.metrics.sort("sharpe", descending=True).row(0, named=True)
     assert "6 parameter set(s) x 10 symbol(s)" in proc.stdout
     assert f"{best['sharpe']:.3f}" in proc.stdout
+    html = (tmp_path / "sweep.html").read_text(encoding="utf-8")
+    assert "Sweep: sma_cross" in html
+    assert f"{best['symbol']}: price" in html  # the report charts the best set's symbol
 
 
 def test_bad_input_exits_2_with_one_line(data_dir, tmp_path):
@@ -208,3 +212,21 @@ def test_help_lists_every_command(tmp_path):
     assert proc.returncode == 0
     for command in ("demo", "indicators", "backtest", "sweep", "sql", "serve"):
         assert command in proc.stdout
+
+
+@pytest.mark.realdata
+def test_real_nse_file_with_its_known_faults(tmp_path, capsys, monkeypatch):
+    """RELIANCE's 5-minute file repeats whole days (PROVENANCE: 225 duplicate rows here): the
+    default stops with the rule named, --on-invalid repair goes on and says what it dropped."""
+    path = NSE_FO_5MIN / "RELIANCE.csv.gz"
+    if not path.is_file():
+        pytest.skip(f"real data not found under {NSE_FO_5MIN}")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["backtest", str(path), "--strategy", "rsi"]) == 2
+    err = capsys.readouterr().err
+    assert "225 rows break validation rules (duplicate_exact: 225)" in err
+    args = ["backtest", str(path), "--strategy", "rsi", "--on-invalid", "repair"]
+    assert cli.main([*args, "--metrics", "m.csv"]) == 0
+    assert "dropped 225 rows (duplicate_exact: 225)" in capsys.readouterr().err
+    metrics = pl.read_csv(tmp_path / "m.csv")
+    assert metrics["symbol"].to_list() == ["RELIANCE"] and metrics["n_trades"][0] > 0
