@@ -21,9 +21,20 @@ import polars as pl
 from nse_polars import functions
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from polars._typing import IntoExpr
 
-__all__ = ["STRATEGIES", "Strategy", "bbands", "ema_cross", "macd_cross", "rsi", "sma_cross"]
+__all__ = [
+    "STRATEGIES",
+    "Strategy",
+    "bbands",
+    "ema_cross",
+    "from_name",
+    "macd_cross",
+    "rsi",
+    "sma_cross",
+]
 
 
 @dataclass(frozen=True)
@@ -146,3 +157,33 @@ def bbands(period: int = 20, num_std: float = 2.0, *, close: IntoExpr = "close")
         )
         raise ValueError(msg)
     return Strategy("bbands", {"period": period, "num_std": num_std}, close)
+
+
+def from_name(
+    name: str, params: Mapping[str, Any] | None = None, *, close: IntoExpr = "close"
+) -> Strategy:
+    """
+    A strategy by its name and a mapping of parameters, for callers that hold them as data
+    (the command line, the REST service); missing parameters take the function's defaults.
+
+    Raises ``ValueError`` naming an unknown strategy or parameter, or a bad value.
+
+    >>> from_name("macd_cross", {"fast": 8}).params
+    {'fast': 8, 'slow': 26, 'signal': 9}
+    """
+    if name not in STRATEGIES:
+        msg = f"`strategy`: unknown {name!r}; expected one of {sorted(STRATEGIES)}"
+        raise ValueError(msg)
+    params = dict(params or {})
+    unknown = [k for k in params if k not in STRATEGIES[name]]
+    if unknown:
+        msg = f"`{name}` takes the parameters {list(STRATEGIES[name])}; unknown {unknown}"
+        raise ValueError(msg)
+    factory = {
+        "sma_cross": sma_cross,
+        "ema_cross": ema_cross,
+        "rsi": rsi,
+        "macd_cross": macd_cross,
+        "bbands": bbands,
+    }[name]
+    return factory(**params, close=close)
