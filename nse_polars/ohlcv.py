@@ -68,6 +68,9 @@ _CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _IPC_SUFFIXES = (".arrow", ".ipc", ".feather")
 _KNOWN_SUFFIXES = (".csv", ".txt", ".tsv", ".gz", ".parquet", ".pq", ".arrow", ".ipc", ".feather")
+# Documentation files a data directory often holds (PROVENANCE.txt, README.txt): skipped when a
+# directory is searched, read when named explicitly.
+_DOC_STEMS = ("readme", "provenance", "license", "licence", "notice", "changelog")
 _SAMPLE_BYTES = 1 << 16
 _SAMPLE_ROWS = 200
 _NULL_VALUES = ["NA", "N/A", "null", "NULL", "None"]
@@ -98,6 +101,7 @@ def _resolve_sources(source: SourceLike) -> list[Path]:
                 for p in path.rglob("*")
                 if p.is_file()
                 and not p.name.startswith((".", "_"))
+                and p.name.split(".")[0].lower() not in _DOC_STEMS
                 and any(s in _KNOWN_SUFFIXES for s in p.suffixes)
             )
             if not found:
@@ -749,7 +753,8 @@ def read_ohlcv(
     ----------
     source
         A file, a directory (searched recursively for ``.csv``, ``.txt``, ``.gz``,
-        ``.parquet``, ``.arrow``, ``.ipc``, ``.feather`` files), a glob, or a list of those.
+        ``.parquet``, ``.arrow``, ``.ipc``, ``.feather`` files, skipping hidden ones and
+        documentation such as ``README.txt`` or ``PROVENANCE.txt``), a glob, or a list of those.
     on_invalid : {"raise", "drop", "repair"}
         What to do with bars that break a rule (see :data:`RULES`): raise
         :class:`OHLCVValidationError` (the default; its message names file, line, rule and

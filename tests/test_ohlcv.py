@@ -249,8 +249,13 @@ def test_parquet_ipc_gzip_glob_directory_list(tmp_path):
     frame.with_columns(pl.col("Datetime").dt.replace_time_zone("UTC")).write_parquet(
         tmp_path / "data" / "DDD.parquet"
     )
+    # Documentation beside the data (as in ../shared/data) is skipped when searching a directory.
+    (tmp_path / "data" / "PROVENANCE.txt").write_text("Source: an exchange, 2024\n")
+    (tmp_path / "data" / "readme.md.txt").write_text("notes\n")
     df = nse.read_ohlcv(tmp_path / "data")
     assert df["symbol"].unique().sort().to_list() == ["AAA", "BBB", "CCC", "DDD"]
+    with pytest.raises(OHLCVReadError, match="PROVENANCE"):
+        nse.read_ohlcv(tmp_path / "data" / "PROVENANCE.txt")  # named explicitly: read, rejected
     naive_start = dt.datetime(2024, 1, 2, 9, 15, tzinfo=IST)
     by_symbol = {s: g["ts"].to_list() for (s,), g in df.group_by("symbol")}
     for symbol in ("AAA", "BBB", "CCC"):
