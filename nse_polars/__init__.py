@@ -8,7 +8,7 @@
 from nse_polars import _plugin  # noqa: F401, I001  (first: a clear error if _core is missing)
 from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
-from nse_polars import strategies
+from nse_polars import stats, strategies
 from nse_polars.backtest import BacktestResult, CostModel, SweepResult, backtest, sweep
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
 from nse_polars.synthetic import generate_ohlcv
@@ -36,6 +36,7 @@ __all__ = [
     "overlay_columns",
     "rsi",
     "sma",
+    "stats",
     "strategies",
     "sweep",
     "synthetic",
