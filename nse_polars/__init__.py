@@ -12,6 +12,7 @@ from nse_polars import stats, strategies
 from nse_polars.backtest import BacktestResult, CostModel, SweepResult, backtest, sweep
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
 from nse_polars.synthetic import generate_ohlcv
+from nse_polars.walk_forward import WalkForwardResult, walk_forward
 from nse_polars.price_indicators import *  # noqa: F403
 from nse_polars.hlc_indicators import *  # noqa: F403
 from nse_polars.volume_indicators import *  # noqa: F403
@@ -40,6 +41,8 @@ __all__ = [
     "strategies",
     "sweep",
     "synthetic",
+    "walk_forward",
+    "WalkForwardResult",
 ]
 __all__ += _price.__all__ + _hlc.__all__ + _volume.__all__
 __all__ += ["OHLCVResult", "Session", "fill_gaps", "read_ohlcv", "scan_ohlcv", "validate_ohlcv"]
