@@ -27,6 +27,7 @@ __all__ = [
     "BacktestResult",
     "CostModel",
     "SweepResult",
+    "WalkForwardResult",
     "backtest",
     "bbands",
     "ema",
@@ -42,7 +43,6 @@ __all__ = [
     "sweep",
     "synthetic",
     "walk_forward",
-    "WalkForwardResult",
 ]
 __all__ += _price.__all__ + _hlc.__all__ + _volume.__all__
 __all__ += ["OHLCVResult", "Session", "fill_gaps", "read_ohlcv", "scan_ohlcv", "validate_ohlcv"]

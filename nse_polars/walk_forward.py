@@ -293,14 +293,14 @@ def _one_symbol(
             best = scored.row(int(scored.get_column(metric).arg_max()), named=True)
             params = tuple(best[p] for p in names)
             if params not in signals:
-                strat = getattr(_strategies, strategy)(**dict(zip(names, params)))
+                strat = getattr(_strategies, strategy)(**dict(zip(names, params, strict=True)))
                 e, x = strat.signals()
                 sig = bars.select(e.alias("e"), x.alias("x"))
                 signals[params] = (sig["e"].to_numpy(), sig["x"].to_numpy())
             se, sx = signals[params]
             entries[oos_start:oos_end] = se[oos_start:oos_end]
             exits[oos_start:oos_end] = sx[oos_start:oos_end]
-            row.update(dict(zip(names, params)))
+            row.update(dict(zip(names, params, strict=True)))
             row[f"is_{metric}"] = best[metric]
             row["is_sharpe"] = best["sharpe"]
         else:  # nothing to choose: stay (or go) flat
