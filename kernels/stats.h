@@ -44,7 +44,12 @@ struct CscvResult {
 // (mean - rf_per_bar) / std (ddof 1); a zero variance gives 0 when the excess mean is 0 and
 // +/-infinity by its sign otherwise. Splits run in parallel (OpenMP when available); the result
 // does not depend on the thread count.
-Status cscv(const ReturnMatrix& returns, int n_blocks, double rf_per_bar, CscvResult* out);
+// `table_bytes` caps the memory of the half-subset sum tables that make a split O(1) per trial
+// (see stats.cpp); above it, each split sums its S blocks directly. The two paths may differ in
+// the last bits of a Sharpe ratio (summation order), never otherwise.
+constexpr double kDefaultTableBytes = 64.0 * 1024 * 1024;
+Status cscv(const ReturnMatrix& returns, int n_blocks, double rf_per_bar, CscvResult* out,
+            double table_bytes = kDefaultTableBytes);
 
 // Number of splits C(S, S/2).
 int64_t n_splits(int n_blocks);

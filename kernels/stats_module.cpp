@@ -25,7 +25,8 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
   return a;
 }
 
-py::dict run_cscv(const F64& returns, int n_blocks, double rf_per_bar) {
+py::dict run_cscv(const F64& returns, int n_blocks, double rf_per_bar,
+                  double table_bytes) {
   if (returns.ndim() != 2) {
     throw py::value_error("`returns` must be 2-dimensional (bars x trials), got " +
                           std::to_string(returns.ndim()) + " dimension(s)");
@@ -44,7 +45,7 @@ py::dict run_cscv(const F64& returns, int n_blocks, double rf_per_bar) {
   Status s;
   {
     py::gil_scoped_release release;
-    s = cscv(m, n_blocks, rf_per_bar, &res);
+    s = cscv(m, n_blocks, rf_per_bar, &res, table_bytes);
   }
   if (!s.ok) throw py::value_error(s.message);
   py::dict out;
@@ -64,7 +65,7 @@ py::dict run_cscv(const F64& returns, int n_blocks, double rf_per_bar) {
 namespace nse {
 void register_stats(py::module_& m) {
   m.def("cscv", &stats::run_cscv, py::arg("returns"), py::arg("n_blocks") = 16,
-        py::arg("rf_per_bar") = 0.0,
+        py::arg("rf_per_bar") = 0.0, py::arg("table_bytes") = stats::kDefaultTableBytes,
         "Combinatorially symmetric cross-validation over a bars x trials return matrix: the "
         "probability of backtest overfitting and, per split, the in-sample best trial, its "
         "in-sample and out-of-sample per-bar Sharpe, relative rank and logit.");
