@@ -416,3 +416,13 @@ def test_sweep_overfitting_edge_cases(bars) -> None:
     assert "too few" in sw.overfitting["verdict"][0]
     with pytest.raises(ValueError, match="`n_blocks` must be an even number"):
         nse.sweep(one, "sma_cross", {"fast": [2], "slow": [5]}, n_blocks=5)
+
+
+def test_docstring_examples() -> None:
+    import doctest
+    import importlib
+
+    for module in (stats, importlib.import_module("nse_polars.walk_forward")):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0, module.__name__
