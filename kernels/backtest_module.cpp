@@ -217,8 +217,10 @@ py::dict run(const F64& open, const F64& close, const I64& offsets, const py::di
 
 // A parameter grid of a named strategy x every symbol: one metrics row per (symbol, set),
 // signals and equity kept in per-thread scratch memory only.
+// With `want_returns`, also the per-bar returns of every set: a (sets x rows) matrix, row k
+// holding set k's returns for every group (the return matrix CSCV needs, see kernels/stats.h).
 py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std::string& strategy,
-               const F64& grid, const py::dict& config) {
+               const F64& grid, const py::dict& config, bool want_returns) {
   const Config cfg = parse_config(config);
   Strategy strat;
   int n_params = 0;
@@ -243,6 +245,9 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
   }
   F64 metrics({n_groups * n_sets, static_cast<int64_t>(kRowWidth)});
   double* mt = metrics.mutable_data();
+  F64 returns_matrix(want_returns ? std::vector<py::ssize_t>{n_sets, n}
+                                  : std::vector<py::ssize_t>{0, 0});
+  double* rm = want_returns ? returns_matrix.mutable_data() : nullptr;
   std::vector<Status> status(static_cast<size_t>(n_groups * n_sets));
   const double* o = has_open ? open.data() : nullptr;
   const double* c = close.data();
@@ -312,6 +317,7 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
           in.entries = en.data();
           in.exits = ex.data();
           SymbolOutput out;
+          out.returns = rm ? rm + k * n + b : nullptr;
           st = run_symbol(cfg, in, out, se, sr, &m);
         }
         status[static_cast<size_t>(job)] = st;
@@ -331,6 +337,7 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
   py::list pnames;
   for (const char* const* p = strategy_param_names(strat); *p; ++p) pnames.append(*p);
   result["param_names"] = pnames;
+  if (want_returns) result["returns"] = returns_matrix;
   return result;
 }
 
@@ -357,8 +364,9 @@ void register_backtest(py::module_& m) {
         "Backtest every group (symbol) of a frame: per-bar equity, returns and positions, "
         "trades and a metrics row per group.");
   m.def("backtest_sweep", &bt::sweep, py::arg("open"), py::arg("close"), py::arg("offsets"),
-        py::arg("strategy"), py::arg("grid"), py::arg("config"),
-        "A named strategy's parameter grid x every group: one metrics row per (group, set).");
+        py::arg("strategy"), py::arg("grid"), py::arg("config"), py::arg("want_returns") = false,
+        "A named strategy's parameter grid x every group: one metrics row per (group, set); "
+        "with want_returns, also the (sets x rows) matrix of per-bar returns.");
   m.def("backtest_strategies", &bt::strategy_names, "Strategies of backtest_sweep, with params.");
 }
 }  // namespace nse

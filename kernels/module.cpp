@@ -268,6 +268,7 @@ py::list compute_arrow(const std::string& name, const py::list& inputs, const py
 }  // namespace
 
 void register_backtest(py::module_& m);  // kernels/backtest_module.cpp
+void register_stats(py::module_& m);     // kernels/stats_module.cpp
 
 }  // namespace nse
 
@@ -291,4 +292,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
   nse::register_backtest(m);
+  nse::register_stats(m);
 }

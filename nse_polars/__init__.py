@@ -8,10 +8,11 @@
 from nse_polars import _plugin  # noqa: F401, I001  (first: a clear error if _core is missing)
 from nse_polars import kernels, synthetic
 from nse_polars import namespace as _namespace  # noqa: F401  (registers ``.nse``)
-from nse_polars import strategies
+from nse_polars import stats, strategies
 from nse_polars.backtest import BacktestResult, CostModel, SweepResult, backtest, sweep
 from nse_polars.functions import bbands, ema, macd, overlay, overlay_columns, rsi, sma
 from nse_polars.synthetic import generate_ohlcv
+from nse_polars.walk_forward import WalkForwardResult, walk_forward
 from nse_polars.price_indicators import *  # noqa: F403
 from nse_polars.hlc_indicators import *  # noqa: F403
 from nse_polars.volume_indicators import *  # noqa: F403
@@ -26,6 +27,7 @@ __all__ = [
     "BacktestResult",
     "CostModel",
     "SweepResult",
+    "WalkForwardResult",
     "backtest",
     "bbands",
     "ema",
@@ -36,9 +38,11 @@ __all__ = [
     "overlay_columns",
     "rsi",
     "sma",
+    "stats",
     "strategies",
     "sweep",
     "synthetic",
+    "walk_forward",
 ]
 __all__ += _price.__all__ + _hlc.__all__ + _volume.__all__
 __all__ += ["OHLCVResult", "Session", "fill_gaps", "read_ohlcv", "scan_ohlcv", "validate_ohlcv"]

@@ -225,12 +225,17 @@ class SweepResult:
     bars_per_year: float
     config: dict[str, Any] = field(default_factory=dict)
     skipped: int = 0  # grid combinations left out as invalid (e.g. fast >= slow)
+    # Per symbol: trials, the best set, its Sharpe, PSR, DSR and the PBO (nse_polars.stats).
+    overfitting: pl.DataFrame | None = None
 
     def __repr__(self) -> str:
+        from nse_polars.stats import format_verdicts
+
+        verdicts = format_verdicts(self.overfitting, self.config.get("by"))
         return (
             f"Sweep of {self.strategy}: {self.metrics.height} rows, bars_per_year="
             f"{self.bars_per_year:g}, {self.skipped} invalid combination(s) skipped\n"
-            f"{self.metrics}"
+            f"{self.metrics}" + (f"\n{verdicts}" if verdicts else "")
         )
 
 
@@ -699,6 +704,8 @@ def sweep(
     session_minutes: float = NSE_SESSION_MINUTES,
     risk_free: float = 0.0,
     mar: float = 0.0,
+    overfitting: bool = True,
+    n_blocks: int = 16,
 ) -> SweepResult:
     """
     Every parameter set of a named strategy x every symbol, in one native call: one metrics row
@@ -713,6 +720,16 @@ def sweep(
         ``{"fast": [5, 10], "slow": [20, 50]}`` (the Cartesian product; sets that break a rule
         such as fast < slow are skipped and counted in ``skipped``) or a DataFrame with one
         parameter set per row.
+    overfitting
+        Attach ``SweepResult.overfitting``: per symbol, the number of trials (valid sets), the
+        best set by Sharpe, its Sharpe (annualised and per bar), PSR against 0, the Deflated
+        Sharpe Ratio over the grid and the Probability of Backtest Overfitting by CSCV, with a
+        verdict line in the printed summary (:mod:`nse_polars.stats`). It keeps every set's
+        per-bar returns while it runs (sets x rows x 8 bytes; symbols go in batches of at most
+        ~512 MB); ``False`` skips all of it.
+    n_blocks
+        CSCV blocks S for the PBO (even, 2..24; 16 gives 12,870 splits); a symbol with fewer
+        than 2 S bars gets a null PBO.
     Other parameters as in :func:`backtest`.
     """
     if strategy not in STRATEGIES:
@@ -744,9 +761,15 @@ def sweep(
     open_values = (
         _numpy(data, "__open", np.float64) if open is not None else np.empty(0, np.float64)
     )
+    close_values = _numpy(data, "__close", np.float64)
+    judge = None
+    if overfitting:
+        from nse_polars.stats import GroupJudge
+
+        judge = GroupJudge(a, risk_free / a, n_blocks)
     try:
-        out = _core.backtest_sweep(
-            open_values, _numpy(data, "__close", np.float64), offsets, strategy, grid_array, config
+        out = _sweep_batches(
+            open_values, close_values, offsets, strategy, grid_array, config, judge
         )
     except ValueError as exc:
         raise ValueError(_name_group(str(exc), data, offsets)) from None
@@ -765,4 +788,65 @@ def sweep(
     config["costs_name"] = (
         costs if isinstance(costs, (str, int, float)) or costs is None else "custom"
     )
-    return SweepResult(metrics, strategy, a, config, skipped)
+    config["by"] = by
+    report = None
+    if judge is not None and n_sets:
+        report = judge.frame(metrics, names, by)
+    return SweepResult(metrics, strategy, a, config, skipped, report)
+
+
+SWEEP_RETURNS_BUDGET = 512 * 2**20  # bytes of per-bar returns kept per native sweep call
+
+
+def _sweep_batches(
+    open_values: np.ndarray,
+    close: np.ndarray,
+    offsets: np.ndarray,
+    strategy: str,
+    grid: np.ndarray,
+    config: dict[str, Any],
+    judge: Any,
+) -> dict[str, Any]:
+    """The native sweep. With a `judge` (nse_polars.stats.GroupJudge) every set's per-bar
+    returns come back too and the judge reads each symbol's; symbols then go in batches whose
+    (sets x rows) return matrices stay under SWEEP_RETURNS_BUDGET (a symbol larger than that
+    runs alone), so memory stays bounded. Errors name the group in the full frame's numbering."""
+    if judge is None:
+        return _core.backtest_sweep(open_values, close, offsets, strategy, grid, config)
+    import re
+
+    n_sets = grid.shape[0]
+    rows_per_batch = max(SWEEP_RETURNS_BUDGET // (8 * max(n_sets, 1)), 1)
+    n_groups = len(offsets) - 1
+    metrics = []
+    out: dict[str, Any] = {}
+    g = 0
+    while g < n_groups:
+        h = g + 1
+        while h < n_groups and offsets[h + 1] - offsets[g] <= rows_per_batch:
+            h += 1
+        b, e = int(offsets[g]), int(offsets[h])
+        try:
+            out = _core.backtest_sweep(
+                open_values[b:e] if open_values.size else open_values,
+                close[b:e],
+                offsets[g : h + 1] - b,
+                strategy,
+                grid,
+                config,
+                True,
+            )
+        except ValueError as exc:
+            m = re.match(r"group (\d+), (.*)", str(exc), re.DOTALL)
+            if m:
+                raise ValueError(f"group {int(m.group(1)) + g}, {m.group(2)}") from None
+            raise
+        sharpe = out["metrics"][:, list(out["metric_names"]).index("sharpe")]
+        for k in range(g, h):
+            lo, hi = int(offsets[k] - b), int(offsets[k + 1] - b)
+            judge.add(sharpe[(k - g) * n_sets : (k - g + 1) * n_sets], out["returns"][:, lo:hi])
+        metrics.append(out["metrics"])
+        del out["returns"]
+        g = h
+    out["metrics"] = np.concatenate(metrics) if len(metrics) > 1 else metrics[0]
+    return out
