@@ -398,6 +398,7 @@ def _sweep_frame(data: pl.DataFrame, sets: pl.DataFrame, spec: _Spec) -> pl.Data
         close=spec.close,
         bars_per_year=spec.bars_per_year,
         session_minutes=spec.session_minutes,
+        overfitting=False,  # a task sees a chunk of the grid; see run()'s Notes
         **spec.options,
     )
     n_symbols = res.metrics.height // max(sets.height, 1)
@@ -441,6 +442,7 @@ def _plan(
         close=spec.close,
         bars_per_year=spec.bars_per_year,
         session_minutes=spec.session_minutes,
+        overfitting=False,  # a task sees a chunk of the grid; see run()'s Notes
         **spec.options,
     )
     names = list(STRATEGIES[strategy])
@@ -754,6 +756,13 @@ def run(
     BatchResult
         ``metrics`` sorted by symbol, then by parameter set (grid order), identical to
         :func:`run_local`'s; ``errors``; ``bars_per_year``; ``skipped`` grid combinations.
+
+    Notes
+    -----
+    The overfitting guards of :func:`nse_polars.sweep` (``SweepResult.overfitting``: DSR,
+    PBO) are not computed here: a task sees one chunk of the grid and one partition, and the
+    guards need every set's per-bar returns over a symbol's whole history. ``overfitting`` is
+    None; run :func:`nse_polars.sweep` on a symbol's bars for its guards.
     """
     _check_choice("on_error", on_error, ("raise", "collect"))
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
