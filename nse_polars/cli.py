@@ -19,6 +19,7 @@ import polars as pl
 
 from nse_polars import functions, strategies
 from nse_polars.backtest import COST_PRESETS, backtest, sweep
+from nse_polars.stats import format_verdicts
 from nse_polars.synthetic import generate_ohlcv
 
 if TYPE_CHECKING:
@@ -368,9 +369,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     best = result.metrics.sort("sharpe", descending=True, nulls_last=True).head(args.rows)
     _print_table(best.select("symbol", *defaults, *SWEEP_COLUMNS))
-    verdict = getattr(result, "verdict", None)
-    if verdict is not None:
-        print(f"overfitting verdict: {verdict}")
+    verdicts = format_verdicts(result.overfitting, "symbol")
+    if verdicts:
+        print(verdicts)
     if args.output:
         _write_frame(result.metrics, Path(args.output))
         print(f"metrics: {args.output}")

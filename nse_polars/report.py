@@ -2,8 +2,8 @@
 
 Sections: the settings; the metrics table; price with the five-indicator overlay and the trade
 markers (with RSI and MACD panels); equity and drawdown; a monthly returns heatmap; and, when a
-sweep is given, its best parameter sets and its overfitting verdict (``sweep.verdict``, when
-the sweep carries one).
+sweep is given, its best parameter sets and its overfitting verdicts (``sweep.overfitting``,
+when the sweep computed them).
 
 Long series are thinned for the charts (every k-th bar, the last bar always kept; the report
 says so) so that the file stays a few megabytes; trade markers, metrics and monthly returns are
@@ -453,6 +453,15 @@ def _verdict_html(verdict: Any) -> str:
     return f"<h3>Overfitting verdict</h3>{body}"
 
 
+def _overfitting_table(sweep: SweepResult) -> pl.DataFrame | None:
+    """The sweep's guards per symbol (nse_polars.stats), the verdict first."""
+    table = sweep.overfitting
+    if table is None or table.height == 0:
+        return None
+    first = [c for c in ("symbol", "verdict") if c in table.columns]
+    return table.select(*first, pl.exclude(first))
+
+
 def _sweep_html(sweep: SweepResult, top: int = 20) -> str:
     m = sweep.metrics
     sort_col = "sharpe" if "sharpe" in m.columns else m.columns[-1]
@@ -464,7 +473,7 @@ def _sweep_html(sweep: SweepResult, top: int = 20) -> str:
         f"<p>{m.height:,} rows (symbol x parameter set), {sweep.skipped} invalid set(s) skipped; "
         f"the {best.height} best by {sort_col}:</p>"
         + _table(best.select(shown), TABLE_METRICS)
-        + _verdict_html(getattr(sweep, "verdict", None))
+        + _verdict_html(_overfitting_table(sweep))
     )
 
 
@@ -528,7 +537,7 @@ def build_report(
         None.
     sweep
         A :class:`~nse_polars.backtest.SweepResult` to summarise (best sets, and its
-        ``verdict`` when it has one).
+        ``overfitting`` table when it has one).
     symbol
         The symbol drawn in the price and monthly charts (default: the first).
     title

@@ -134,6 +134,11 @@ def test_sweep_prints_the_best_sets(data_dir, expected_bars, tmp_path):
     html = (tmp_path / "sweep.html").read_text(encoding="utf-8")
     assert "Sweep: sma_cross" in html
     assert f"{best['symbol']}: price" in html  # the report charts the best set's symbol
+    # The overfitting verdict of each symbol (nse_polars.stats), printed and in the report.
+    assert want.overfitting is not None
+    for verdict in want.overfitting["verdict"]:
+        assert verdict in proc.stdout
+    assert "Overfitting verdict" in html
 
 
 def test_bad_input_exits_2_with_one_line(data_dir, tmp_path):
