@@ -186,7 +186,7 @@ Status cscv(const ReturnMatrix& r, int n_blocks, double rf_per_bar, CscvResult* 
   out->oos_sharpe.assign(static_cast<size_t>(n_split), 0.0);
   out->rank.assign(static_cast<size_t>(n_split), 0.0);
   out->logit.assign(static_cast<size_t>(n_split), 0.0);
-  const double n_trials = static_cast<double>(M);
+  const auto n_trials = static_cast<double>(M);
 
   // A split's in-sample sums are sums over S/2 blocks. The blocks are cut into a low half
   // (blocks 0..S/2-1) and a high half, and the sums over every subset of each half are
@@ -209,7 +209,7 @@ Status cscv(const ReturnMatrix& r, int n_blocks, double rf_per_bar, CscvResult* 
       while (!((sub >> bit) & 1U)) ++bit;
       const uint32_t rest = sub & (sub - 1);
       const auto b_lo = static_cast<size_t>(bit);
-      const auto b_hi = static_cast<size_t>(bit + half);
+      const auto b_hi = static_cast<size_t>(bit) + static_cast<size_t>(half);
       lo_len[sub] = lo_len[rest] + (bounds[b_lo + 1] - bounds[b_lo]);
       hi_len[sub] = hi_len[rest] + (bounds[b_hi + 1] - bounds[b_hi]);
       const size_t at = static_cast<size_t>(sub) * static_cast<size_t>(M);
@@ -245,7 +245,7 @@ Status cscv(const ReturnMatrix& r, int n_blocks, double rf_per_bar, CscvResult* 
         const uint32_t a = mask & full, b = mask >> half;
         n_is = lo_len[a] + hi_len[b];
         n_oos = lo_len[a ^ full] + hi_len[b ^ full];
-        const size_t m = static_cast<size_t>(M);
+        const auto m = static_cast<size_t>(M);
         a1 = lo1.data() + a * m;
         a2 = lo2.data() + a * m;
         b1 = hi1.data() + b * m;
