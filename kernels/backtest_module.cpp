@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backtest.h"
+#include "numpy_buffers.h"
 
 namespace py = pybind11;
 
@@ -119,7 +120,8 @@ py::dict run(const F64& open, const F64& close, const I64& offsets, const py::di
     target = target_keep.data();
   }
   const auto n_groups = static_cast<int64_t>(off.size() - 1);
-  F64 equity(n), returns(n), position(n);
+  F64 equity = pooled_array<double>(n), returns = pooled_array<double>(n),
+      position = pooled_array<double>(n);
   F64 metrics({n_groups, static_cast<int64_t>(kRowWidth)});
   std::vector<std::vector<Trade>> trades(static_cast<size_t>(n_groups));
   std::vector<Status> status(static_cast<size_t>(n_groups));

@@ -11,6 +11,7 @@
 #include "arrow_abi.h"
 #include "arrow_io.h"
 #include "isa.h"
+#include "numpy_buffers.h"
 #include "params.h"
 
 namespace py = pybind11;
@@ -143,7 +144,7 @@ py::list compute_numpy(const std::string& name, const std::vector<Float64Array>&
   std::vector<Float64Array> outputs;
   double* out_ptrs[kMaxOutputs];
   for (int k = 0; k < def.n_outputs; ++k) {
-    outputs.emplace_back(n);
+    outputs.push_back(pooled_array<double>(n));
     out_ptrs[k] = outputs.back().mutable_data();
   }
   Status s;
