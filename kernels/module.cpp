@@ -144,7 +144,7 @@ py::list compute_numpy(const std::string& name, const std::vector<Float64Array>&
   std::vector<Float64Array> outputs;
   double* out_ptrs[kMaxOutputs];
   for (int k = 0; k < def.n_outputs; ++k) {
-    outputs.push_back(pooled_array<double>(n));
+    outputs.emplace_back(pooled_array<double>(n));
     out_ptrs[k] = outputs.back().mutable_data();
   }
   Status s;

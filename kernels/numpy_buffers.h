@@ -16,8 +16,9 @@ template <typename T>
 pybind11::array_t<T> pooled_array(pybind11::ssize_t n) {
   auto buffer = std::make_unique<AlignedBuffer>(static_cast<size_t>(n) * sizeof(T));
   T* data = buffer->as<T>();
+  // The capsule owns the buffer once it exists (if making it throws, unique_ptr frees it).
   pybind11::capsule owner(buffer.get(), [](void* p) { delete static_cast<AlignedBuffer*>(p); });
-  buffer.release();  // owned by the capsule from here
+  static_cast<void>(buffer.release());
   return pybind11::array_t<T>({n}, {static_cast<pybind11::ssize_t>(sizeof(T))}, data, owner);
 }
 
