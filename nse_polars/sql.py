@@ -53,7 +53,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from nse_polars import _core
+from nse_polars import _core, _plugin
 from nse_polars import strategies as _strategies
 
 # The module, not the function of the same name that nse_polars re-exports.
@@ -676,7 +676,11 @@ def run(
         result = df.nse.overlay(close, by=by, **options)
     bt = None
     if strat is not None:
-        bt = _backtest.backtest(df, strat, by=by, ts=ts, close=close, open=open, **backtest_options)
+        entries, exits = _grouped_signals(df, strat, by)
+        bt = _backtest.backtest(
+            df, entries, exits, by=by, ts=ts, close=close, open=open, **backtest_options
+        )
+        bt.config["strategy"] = {"name": strat.name, **strat.params}
     views: list[str] = []
     if register_views:
         con.register("bars_overlay", result)
@@ -690,6 +694,42 @@ def run(
                 con.register(name, frame)
                 views.append(name)
     return SqlRun(result, bt, tuple(views))
+
+
+def _grouped_signals(
+    df: pl.DataFrame, strategy: _strategies.Strategy, by: str | None
+) -> tuple[pl.Expr, pl.Expr]:
+    """A strategy's (entries, exits) with its indicators computed per symbol in one native call
+    each (the ``by=`` path) instead of Polars' ``.over(by)``, which calls the kernel once per
+    symbol; the same values (nse_polars.strategies' definitions, a cross never on a symbol's
+    first row)."""
+    key = None if by is None else _plugin.group_key(df.schema, by)
+    close = pl.col(strategy.close) if isinstance(strategy.close, str) else strategy.close
+    p = strategy.params
+
+    def indicator(name: str, **params: Any) -> pl.Expr:
+        return _plugin.call(name, [close], group_key=key, **params)
+
+    same = pl.lit(value=True) if by is None else pl.col(by).eq_missing(pl.col(by).shift(1))
+
+    def crosses_above(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return (a > b) & (a.shift(1) <= b.shift(1)) & same
+
+    if strategy.name in ("sma_cross", "ema_cross"):
+        kind = strategy.name.removesuffix("_cross")
+        fast, slow = indicator(kind, period=p["fast"]), indicator(kind, period=p["slow"])
+        entries, exits = crosses_above(fast, slow), crosses_above(slow, fast)
+    elif strategy.name == "rsi":
+        r = indicator("rsi", period=p["period"])
+        entries, exits = r < p["lower"], r > p["upper"]
+    elif strategy.name == "macd_cross":
+        m = indicator("macd", fast=p["fast"], slow=p["slow"], signal=p["signal"])
+        line, signal = m.struct.field("macd"), m.struct.field("signal")
+        entries, exits = crosses_above(line, signal), crosses_above(signal, line)
+    else:  # bbands
+        b = indicator("bbands", period=p["period"], num_std=p["num_std"])
+        entries, exits = close > b.struct.field("upper"), close < b.struct.field("middle")
+    return entries.fill_null(False), exits.fill_null(False)
 
 
 def _is_sorted(df: pl.DataFrame, by: str | None, ts: str) -> bool:

@@ -356,6 +356,30 @@ def test_run_registers_views_equal_to_the_frame_api(tmp_path):
     assert n_trades == want.trades.height > 0
 
 
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        nse.strategies.sma_cross(5, 20),
+        nse.strategies.ema_cross(5, 20),
+        nse.strategies.rsi(7, 40, 60),
+        nse.strategies.macd_cross(6, 13, 4),
+        nse.strategies.bbands(10, 1.0),
+    ],
+    ids=lambda s: s.name,
+)
+def test_run_backtest_equals_the_strategy_backtest(strategy):
+    # sql.run computes the signals per symbol natively (not with .over): the same trades.
+    bars = nse.generate_ohlcv(5, days=6, interval="5m", seed=9)
+    con = sql.connect()
+    con.register("bars", bars)
+    got = sql.run(con, "SELECT * FROM bars", overlay=False, strategy=strategy, costs=5).backtest
+    want = nse.backtest(bars, strategy, by="symbol", costs=5)
+    assert want.trades.height > 10
+    assert got.trades.equals(want.trades)
+    assert got.metrics.equals(want.metrics)
+    assert got.config == want.config
+
+
 def test_run_sorts_rows_and_names_missing_columns():
     bars = nse.generate_ohlcv(2, days=3, interval="5m", seed=2)
     con = sql.connect()
