@@ -31,8 +31,9 @@ Rules of the list functions (the null rule of the Polars expressions, list by li
   the lookback gives a list of NULLs; a NULL list (or any NULL argument) gives NULL.
 - Multi-input functions (``nse_atr(high, low, close)``) need lists of equal length in each row;
   otherwise an error names the row of the batch and the lengths.
-- A parameter must be the same on every row of a call (a constant); bad values raise an error
-  naming the parameter, as the Polars expressions do.
+- Parameters are usually constants, but may differ between rows (a parameter grid joined to
+  the symbols): the rows of each distinct parameter set are computed together. A bad value
+  raises an error naming the parameter, as the Polars expressions do.
 
 ``nse_backtest(open, close, entries, exits, costs := 'none', ...)`` runs one account per row
 (REFERENCE.md semantics, as :func:`nse_polars.backtest`) and returns a STRUCT of the metrics of
@@ -251,30 +252,46 @@ def _describe() -> dict[str, dict[str, Any]]:
     return _DESCRIBE
 
 
-def _constant(values: Any, function: str, param: str) -> Any:
-    """A parameter's single value over a batch (DuckDB passes a column, one value per row)."""
-    if isinstance(values, (pa.ChunkedArray, pa.Array)):
-        distinct = values.unique()
-        if len(distinct) != 1:
-            msg = (
-                f"`{function}`: parameter `{param}` must be the same on every row (a constant), "
-                f"got {len(distinct)} different values"
-            )
-            raise ValueError(msg)
-        return distinct[0].as_py()
-    return values
+def _by_parameter_set(
+    compute: Any, lists: tuple[Any, ...], names: list[str], values: tuple[Any, ...]
+) -> pa.Array:
+    """Run `compute(*lists, **params)` once per distinct parameter set of the batch (DuckDB
+    passes each parameter as a column, one value per row: a constant in the common case, or
+    e.g. a grid joined to the symbols), and put the results back in row order."""
+    columns = [
+        v.to_pylist() if isinstance(v, (pa.ChunkedArray, pa.Array)) else [v] * len(lists[0])
+        for v in values
+    ]
+    rows_of: dict[tuple[Any, ...], list[int]] = {}
+    for row, combo in enumerate(zip(*columns, strict=True)):
+        rows_of.setdefault(combo, []).append(row)
+    if len(rows_of) <= 1:
+        combo = next(iter(rows_of), ())
+        return compute(*lists, **dict(zip(names, combo, strict=True)))
+    arrays = [_as_chunk(x) for x in lists]
+    parts, order = [], []
+    for combo, rows in rows_of.items():
+        take = pa.array(rows, type=pa.int64())
+        part = compute(*(a.take(take) for a in arrays), **dict(zip(names, combo, strict=True)))
+        parts.append(part)
+        order.extend(rows)
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[np.asarray(order)] = np.arange(len(order))
+    return pa.concat_arrays(parts).take(pa.array(inverse))
+
+
+def _as_chunk(x: Any) -> Any:
+    if isinstance(x, pa.ChunkedArray):
+        return x.chunk(0) if x.num_chunks == 1 else x.combine_chunks()
+    return x
 
 
 def _indicator_udf(name: str, n_inputs: int, params: list[str]) -> Any:
-    function = f"nse_{name}"
+    def compute(*lists: Any, **kwargs: Any) -> pa.Array:
+        return compute_lists(name, *lists, **kwargs)
 
     def udf(*args: Any) -> pa.Array:
-        lists, values = args[:n_inputs], args[n_inputs:]
-        if len(lists[0]) == 0:
-            kwargs = {}  # an empty batch: nothing to validate against
-        else:
-            kwargs = {p: _constant(v, function, p) for p, v in zip(params, values, strict=True)}
-        return compute_lists(name, *lists, **kwargs)
+        return _by_parameter_set(compute, args[:n_inputs], params, args[n_inputs:])
 
     udf.__name__ = f"_nse_{name}"
     return _with_arity(udf, n_inputs + len(params))
@@ -412,14 +429,9 @@ def backtest_lists(
 
 
 def _backtest_udf(*args: Any) -> pa.StructArray:
-    lists = args[: len(_BACKTEST_INPUTS)]
-    options = {}
-    if len(lists[0]):
-        options = {
-            p: _constant(v, "nse_backtest", p)
-            for (p, _, _), v in zip(_BACKTEST_PARAMS, args[len(_BACKTEST_INPUTS) :], strict=True)
-        }
-    return backtest_lists(*lists, **options)
+    n = len(_BACKTEST_INPUTS)
+    names = [p for p, _, _ in _BACKTEST_PARAMS]
+    return _by_parameter_set(backtest_lists, args[:n], names, args[n:])
 
 
 # --- registration --------------------------------------------------------------------------
