@@ -745,15 +745,14 @@ def _grouped_signals(
 
 
 def _is_sorted(df: pl.DataFrame, by: str | None, ts: str) -> bool:
-    """Rows already in (by, ts) order: each symbol contiguous and sorted by time."""
+    """Rows already in (by, ts) order: the key column sorted (each symbol one run) and time
+    never decreasing within a symbol."""
     if df.height < 2:
         return True
     t = pl.col(ts)
     if by is None:
-        return bool(df.select((t >= t.shift(1)).fill_null(True).all()).item())
+        return not df.select((t < t.shift(1)).any()).item()
+    if not df.get_column(by).is_sorted(nulls_last=True):
+        return False
     key = pl.col(by)
-    same = key.eq_missing(key.shift(1))
-    # Within a symbol time must not decrease; between symbols the key must increase (so each
-    # symbol is one run).
-    ok = pl.when(same).then(t >= t.shift(1)).otherwise(key > key.shift(1))
-    return bool(df.select(ok.fill_null(True).all()).item())
+    return not df.select(((t < t.shift(1)) & key.eq_missing(key.shift(1))).any()).item()
