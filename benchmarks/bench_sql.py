@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = {
             "read": lambda: pl.read_parquet(path),
             "run": lambda: run_sql(con, f"SELECT * FROM read_parquet('{path.as_posix()}')"),
-            "udf": lambda: con.sql(udf_sql(path)).fetchall(),
-            "lists": lambda: con.sql(lists_sql(path)).fetchall(),
+            "udf": lambda: con.sql(udf_sql(path)).to_arrow_table(),
+            "lists": lambda: con.sql(lists_sql(path)).to_arrow_table(),
         }
         times: dict[str, list[float]] = {k: [] for k in cases}
         order = list(cases)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "in SQL.  ",
         "² `SELECT symbol, nse_overlay(list(close ORDER BY ts)), nse_backtest_rsi(list(open ORDER "
         "BY ts), list(close ORDER BY ts), costs := 'nse_intraday', bars_per_year := 18900) ... "
-        "GROUP BY symbol ORDER BY sharpe DESC`, fetched to Python: DuckDB builds the lists, the "
+        "GROUP BY symbol ORDER BY sharpe DESC`, fetched as Arrow: DuckDB builds the lists, the "
         "UDFs run one native call per batch of 2,048 symbols.  ",
         "³ The lists of ² built by DuckDB (`list(x ORDER BY ts)` grouped by symbol) without the "
         "UDFs: the share of ² that is DuckDB's aggregation.  ",

@@ -569,7 +569,7 @@ def _frame(relation: Any) -> pl.DataFrame:
     """A relation's rows as a Polars frame, through Arrow (DuckDB 2 names the method
     ``to_arrow_table``, DuckDB 1 ``fetch_arrow_table``)."""
     fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-    df = pl.from_arrow(fetch())
+    df = pl.from_arrow(fetch(), rechunk=False)  # the native calls read chunks as they are
     return df if isinstance(df, pl.DataFrame) else df.to_frame()
 
 
@@ -603,6 +603,8 @@ def run(
     *,
     overlay: bool | dict[str, Any] = True,
     strategy: Any = None,
+    entries: Any = None,
+    exits: Any = None,
     by: str | None = "symbol",
     ts: str = "ts",
     close: str = "close",
@@ -634,6 +636,9 @@ def run(
     strategy
         A :class:`~nse_polars.strategies.Strategy`, a strategy name (default parameters) or
         None (no backtest).
+    entries, exits
+        Instead of a strategy: signal columns of the query (names or Polars expressions),
+        e.g. computed in SQL; null counts as false.
     by, ts, close, open
         Column names; ``by=None`` treats the rows as one series.
     register_views
@@ -660,8 +665,12 @@ def run(
     if overlay is not True and overlay is not False and not isinstance(overlay, dict):
         msg = f"`overlay` must be True, False or a dict of overlay options, got {overlay!r}"
         raise TypeError(msg)
-    if not overlay and strat is None:
-        msg = "nothing to compute: give overlay=True and/or a strategy"
+    if strat is not None and (entries is not None or exits is not None):
+        msg = "give either `strategy` or `entries`/`exits`, not both"
+        raise ValueError(msg)
+    signals = strat is not None or entries is not None
+    if not overlay and not signals:
+        msg = "nothing to compute: give overlay=True, a strategy, or entries/exits"
         raise ValueError(msg)
     relation = con.sql(query)
     if relation is None:
@@ -670,8 +679,11 @@ def run(
     df = _frame(relation)
     fill = backtest_options.get("fill", "next_open")
     needed = {"by": by, "ts": ts, "close": close}
-    if strat is not None and fill == "next_open":
+    if signals and fill == "next_open":
         needed["open"] = open
+    for role, signal in (("entries", entries), ("exits", exits)):
+        if isinstance(signal, str):
+            needed[role] = signal
     missing = [f"`{col}` ({role})" for role, col in needed.items() if col and col not in df.columns]
     if missing:
         msg = (
@@ -687,14 +699,17 @@ def run(
         options = overlay if isinstance(overlay, dict) else {}
         result = df.nse.overlay(close, by=by, **options)
     bt = None
-    if strat is not None:
-        entries, exits = _grouped_signals(df, strat, by)
+    if signals:
+        if strat is not None:
+            entries, exits = _grouped_signals(df, strat, by)
+        open_column = open if open in df.columns else None
         bt = _backtest.backtest(
-            df, entries, exits, by=by, ts=ts, close=close, open=open, **backtest_options
+            df, entries, exits, by=by, ts=ts, close=close, open=open_column, **backtest_options
         )
-        bt.config["strategy"] = {"name": strat.name, **strat.params}
+        if strat is not None:
+            bt.config["strategy"] = {"name": strat.name, **strat.params}
     views: list[str] = []
-    if register_views:
+    if register_views:  # replaces views of an earlier run
         con.register("bars_overlay", result)
         views.append("bars_overlay")
         if bt is not None:
@@ -746,13 +761,19 @@ def _grouped_signals(
 
 def _is_sorted(df: pl.DataFrame, by: str | None, ts: str) -> bool:
     """Rows already in (by, ts) order: the key column sorted (each symbol one run) and time
-    never decreasing within a symbol."""
+    never decreasing within a symbol (time may only go back where the symbol changes)."""
     if df.height < 2:
         return True
-    t = pl.col(ts)
-    if by is None:
-        return not df.select((t < t.shift(1)).any()).item()
-    if not df.get_column(by).is_sorted(nulls_last=True):
+    t = df.get_column(ts)
+    if t.null_count():
+        return False  # sorted with the nulls last (backtests then name the row)
+    if by is not None and not df.get_column(by).is_sorted(nulls_last=True):
         return False
-    key = pl.col(by)
-    return not df.select(((t < t.shift(1)) & key.eq_missing(key.shift(1))).any()).item()
+    values = t.to_physical().to_numpy()
+    back = np.flatnonzero(values[1:] < values[:-1]) + 1
+    if back.size == 0:
+        return True
+    if by is None:
+        return False
+    key = df.get_column(by)
+    return bool(key.gather(back).ne_missing(key.gather(back - 1)).all())

@@ -412,6 +412,35 @@ def test_run_sorts_rows_and_names_missing_columns():
         sql.run(con, "SELECT close FROM shuffled")
     with pytest.raises(ValueError, match=r"`strategy`"):
         sql.run(con, "SELECT * FROM shuffled", strategy="nope")
+    with pytest.raises(ValueError, match=r"no column `go` \(entries\)"):
+        sql.run(con, "SELECT * FROM shuffled", entries="go", exits="stop")
+
+
+def test_run_with_signals_computed_in_sql():
+    bars = nse.generate_ohlcv(3, days=4, interval="5m", seed=6)
+    con = sql.connect()
+    con.register("bars", bars)
+    q = "SELECT *, close > open AS go, close < open AS stop FROM bars"
+    got = sql.run(con, q, overlay=False, entries="go", exits="stop", fill="next_close").backtest
+    want = nse.backtest(
+        bars,
+        pl.col("close") > pl.col("open"),
+        pl.col("close") < pl.col("open"),
+        by="symbol",
+        fill="next_close",
+    )
+    assert got.metrics.equals(want.metrics)
+    assert want.metrics["n_trades"].sum() > 10
+
+
+def test_sortedness_check():
+    base = pl.DataFrame({"symbol": ["A", "A", "B", "B"], "ts": [1, 2, 0, 1]})
+    assert sql._is_sorted(base, "symbol", "ts")
+    assert not sql._is_sorted(base.with_columns(ts=pl.Series([2, 1, 0, 1])), "symbol", "ts")
+    assert not sql._is_sorted(base.reverse(), "symbol", "ts")
+    assert not sql._is_sorted(base.with_columns(ts=pl.Series([1, None, 0, 1])), "symbol", "ts")
+    assert not sql._is_sorted(base, None, "ts")
+    assert sql._is_sorted(base.head(2), None, "ts")
 
 
 def test_query_returns_a_polars_frame():
