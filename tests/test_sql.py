@@ -443,6 +443,12 @@ def test_sortedness_check():
     assert sql._is_sorted(base.head(2), None, "ts")
 
 
+def test_register_is_idempotent_and_works_on_a_plain_connection():
+    con = duckdb.connect()
+    assert sql.register(sql.register(con)) is con
+    assert con.sql("SELECT nse_mom([1.0, 3.0], 1)").fetchall() == [([None, 2.0],)]
+
+
 def test_query_returns_a_polars_frame():
     out = sql.query("SELECT nse_rsi([1.0, 2.0, 1.5, 3.0], period := 2) AS r")
     assert isinstance(out, pl.DataFrame)
