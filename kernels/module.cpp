@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -266,6 +267,72 @@ py::list compute_arrow(const std::string& name, const py::list& inputs, const py
   return out;
 }
 
+
+// Segments of flat value arrays (the values of Arrow LIST arrays, e.g. DuckDB's list(close ORDER
+// BY ts)): segment s is rows [offsets[s], offsets[s + 1]), computed as its own series, the
+// segments in parallel (the grouped path of run_indicator_by). Inputs are (schema capsule,
+// array capsule) pairs read in place; `offsets` runs from 0 to the values' length. Returns one
+// (schema capsule, array capsule) pair of flat float64 values per output, aligned with the
+// inputs, so that the caller builds the output lists from the same offsets.
+using OffsetArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+py::list compute_segments(const std::string& name, const py::list& inputs,
+                          const OffsetArray& offsets, const py::dict& kwargs, bool allow_threads) {
+  const IndicatorDef& def = lookup(name);
+  const ParamValues params = parse(def, kwargs);
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1) {
+    throw py::value_error("`offsets` must be a 1-D array of at least one value");
+  }
+  std::vector<InputColumn> columns(inputs.size());
+  std::vector<ColumnView> views;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto pair = inputs[i].cast<py::tuple>();
+    const auto* schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
+    ArrowArray* chunk = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
+    const std::string column = static_cast<int>(i) < def.n_inputs ? def.input_names[i]
+                                                                   : "input " + std::to_string(i);
+    Status s = read_column(*schema, &chunk, 1, column, &columns[i]);
+    if (!s.ok) throw py::value_error(s.message);
+    views.push_back(columns[i].view);
+  }
+  GroupRuns groups;
+  const int64_t* o = offsets.data();
+  const auto n_segments = static_cast<int64_t>(offsets.shape(0) - 1);
+  const int64_t n = views.empty() ? 0 : views[0].length;
+  if (o[0] != 0 || o[n_segments] != n) {
+    throw py::value_error("`offsets` must run from 0 to the number of values (" +
+                          std::to_string(n) + ")");
+  }
+  groups.starts.assign(o, o + n_segments + 1);
+  groups.run_group.resize(static_cast<size_t>(n_segments));
+  for (int64_t s = 0; s < n_segments; ++s) {
+    if (o[s + 1] < o[s]) throw py::value_error("`offsets` must not decrease");
+    groups.run_group[static_cast<size_t>(s)] = s;
+  }
+  groups.n_groups = n_segments;
+  groups.contiguous = true;
+  IndicatorResult result;
+  Status s;
+  {
+    py::gil_scoped_release release;
+    s = run_indicator_by(def, params, views, groups, allow_threads, &result);
+  }
+  if (!s.ok) throw py::value_error(s.message);
+  py::list out;
+  for (int k = 0; k < def.n_outputs; ++k) {
+    auto* schema = new ArrowSchema;
+    export_float64_schema(def.output_names[k], schema);
+    py::capsule schema_capsule(schema, "arrow_schema", capsule_release_schema);
+    auto* array = new ArrowArray;
+    export_float64(std::move(result.values[static_cast<size_t>(k)]),
+                   std::move(result.validity[static_cast<size_t>(k)]), result.length,
+                   result.null_counts[static_cast<size_t>(k)], array);
+    py::capsule array_capsule(array, "arrow_array", capsule_release_array);
+    out.append(py::make_tuple(schema_capsule, array_capsule));
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_backtest(py::module_& m);  // kernels/backtest_module.cpp
@@ -292,6 +359,9 @@ PYBIND11_MODULE(_core, m) {
         py::arg("kwargs"));
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
+  m.def("compute_segments", &nse::compute_segments, py::arg("name"), py::arg("inputs"),
+        py::arg("offsets"), py::arg("kwargs"), py::arg("allow_threads") = true,
+        "Every segment [offsets[s], offsets[s+1]) of flat Arrow inputs as its own series.");
   nse::register_backtest(m);
   nse::register_stats(m);
 }
