@@ -397,7 +397,12 @@ def cmd_sql(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     elif text.endswith(".sql") and Path(text).is_file():
         text = Path(text).read_text(encoding="utf-8")
-    frame = sql.query(text, database=args.database)
+    import duckdb
+
+    try:
+        frame = sql.query(text, database=args.database)
+    except duckdb.Error as exc:  # the user's SQL: a usage error, not an internal one
+        raise UsageError(str(exc)) from None
     if args.output:
         _write_frame(frame, Path(args.output))
         print(f"{frame.height:,} rows written to {args.output}")

@@ -3,7 +3,6 @@ bad-input cases through ``cli.main`` in-process (same code, no interpreter start
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -205,11 +204,18 @@ def test_cross_file_duplicates_are_caught(data_dir, tmp_path):
 
 
 def test_sql_subcommand(tmp_path):
-    if importlib.util.find_spec("nse_polars.sql") is None:
-        pytest.skip("nse_polars.sql is not in this build (branch sqlduck)")
+    # SMA(2) of 1, 2, 4, 8: null, 1.5, 3, 6 (the nse_* functions are registered).
+    query = "SELECT nse_sma([1, 2, 4, 8]::DOUBLE[], 2) AS s, 41 + 1 AS answer"
+    proc = run_cli("sql", query, "-o", "out.parquet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    got = pl.read_parquet(tmp_path / "out.parquet")
+    assert got["s"].to_list() == [[None, 1.5, 3.0, 6.0]] and got["answer"].to_list() == [42]
     proc = run_cli("sql", "SELECT 41 + 1 AS answer", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "42" in proc.stdout
+    proc = run_cli("sql", "SELEC 1", cwd=tmp_path)  # the user's SQL is wrong: exit 2, one line
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "syntax error" in proc.stderr.lower()
 
 
 def test_help_lists_every_command(tmp_path):
