@@ -435,7 +435,10 @@ def _metrics_frame(values: np.ndarray, names: list[str], keys: pl.DataFrame | No
 
 
 def _resolve_bars_per_year(
-    data: pl.DataFrame, bars_per_year: float | None, session_minutes: float
+    data: pl.DataFrame,
+    bars_per_year: float | None,
+    session_minutes: float,
+    offsets: np.ndarray | None = None,
 ) -> float:
     if bars_per_year is not None:
         if isinstance(bars_per_year, bool) or not (
@@ -445,13 +448,15 @@ def _resolve_bars_per_year(
             raise ValueError(msg)
         return float(bars_per_year)
     if "__ts" in data.columns and data.height > 1:
-        # Spacing of consecutive bars of the same symbol, over every symbol.
-        step = pl.col("__ts").cast(pl.Datetime("us")).diff().dt.total_microseconds()
-        if "__by" in data.columns:
-            key = pl.col("__by")
-            step = pl.when(key.eq_missing(key.shift(1))).then(step)
-        micros = data.select(step.alias("us")).to_series().drop_nulls()
-        inferred = _bars_per_year_from_spacing(micros, session_minutes)
+        # Spacing of consecutive bars of the same symbol, over every symbol (rows are grouped by
+        # symbol, `offsets` the groups; no time is null: _prepare checked).
+        t = data.get_column("__ts").cast(pl.Datetime("us")).to_physical().to_numpy()
+        step = np.diff(t)
+        if offsets is not None and len(offsets) > 2:
+            keep = np.ones(len(step), dtype=bool)
+            keep[offsets[1:-1] - 1] = False  # from the last bar of a symbol to the next's first
+            step = step[keep]
+        inferred = _bars_per_year_from_spacing(pl.Series("us", step), session_minutes)
         if inferred is not None:
             return inferred
     return float(TRADING_DAYS)
@@ -564,7 +569,7 @@ def backtest(
         fill = "next_close"
     model = _cost_model(costs, fixed_fee, slippage_bps)
     data, offsets = _prepare(df, by=by, ts=ts, open_=open, close=close, signals=signals)
-    a = _resolve_bars_per_year(data, bars_per_year, session_minutes)
+    a = _resolve_bars_per_year(data, bars_per_year, session_minutes, offsets)
     config = _config(
         fill=fill,
         size=size,
@@ -768,7 +773,7 @@ def sweep(
         fill = "next_close"
     model = _cost_model(costs, fixed_fee, slippage_bps)
     data, offsets = _prepare(df, by=by, ts=ts, open_=open, close=close, signals={})
-    a = _resolve_bars_per_year(data, bars_per_year, session_minutes)
+    a = _resolve_bars_per_year(data, bars_per_year, session_minutes, offsets)
     config = _config(
         fill=fill,
         size=size,

@@ -200,7 +200,7 @@ def walk_forward(
         msg = f"`metric` must be one of {list(METRICS)} (larger is better), got {metric!r}"
         raise ValueError(msg)
     data, offsets = _prepare(df, by=by, ts=ts, open_=open, close=close, signals={})
-    a = _resolve_bars_per_year(data, bars_per_year, session_minutes)
+    a = _resolve_bars_per_year(data, bars_per_year, session_minutes, offsets)
     settings: dict[str, Any] = {
         "fill": fill,
         "costs": costs,
