@@ -375,16 +375,6 @@ def _spacings(data: pl.DataFrame, ts: str | None) -> pl.DataFrame:
     return micros.group_by("us").len("n").cast({"us": pl.Int64, "n": pl.Int64})
 
 
-def _sweep_task(part: Partition, sets: pl.DataFrame, spec: _Spec) -> _Outcome:
-    """The sweep of `sets` over one partition: metrics rows keyed by (symbol, set position)."""
-    try:
-        data = _read_partition(part, spec, prices=True)
-        metrics = _sweep_frame(data, sets, spec)
-    except _DATA_ERRORS as exc:
-        return _Outcome(part.path, part.symbol, error=_describe(exc))
-    return _Outcome(part.path, part.symbol, frame=metrics)
-
-
 def _sweep_frame(data: pl.DataFrame, sets: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     """nse_polars.sweep over the bars of one or many symbols (sorted by symbol, then time)."""
     names = list(STRATEGIES[spec.strategy])
@@ -404,6 +394,46 @@ def _sweep_frame(data: pl.DataFrame, sets: pl.DataFrame, spec: _Spec) -> pl.Data
     n_symbols = res.metrics.height // max(sets.height, 1)
     positions = np.tile(sets.get_column(_SET).to_numpy(), n_symbols)
     return res.metrics.with_columns(pl.Series(_SET, positions, dtype=pl.Int64))
+
+
+def _spacing_batch(parts: Sequence[Partition], spec: _Spec) -> list[_Outcome]:
+    """:func:`_spacing_task` for each partition of a batch (one Dask task)."""
+    return [_spacing_task(part, spec) for part in parts]
+
+
+def _sweep_batch(parts: Sequence[Partition], sets: pl.DataFrame, spec: _Spec) -> list[_Outcome]:
+    """The sweep of `sets` over each partition of a batch (one Dask task): metrics rows keyed
+    by (symbol, set position), or a data error naming the partition. One native sweep runs
+    over the batch's good partitions together: per-task and per-call overheads are paid
+    once per batch. Each symbol's rows are the same as from its own sweep (symbols never
+    interact); if the joint sweep fails (e.g. partitions whose time columns differ in type),
+    each partition is swept on its own so that an error names its partition."""
+    outcomes: list[_Outcome] = []
+    good: list[tuple[Partition, pl.DataFrame]] = []
+    for part in parts:
+        try:
+            good.append((part, _read_partition(part, spec, prices=True)))
+        except _DATA_ERRORS as exc:
+            outcomes.append(_Outcome(part.path, part.symbol, error=_describe(exc)))
+    if not good:
+        return outcomes
+    try:
+        frame = pl.concat([data for _, data in good], how="vertical")
+        metrics = _sweep_frame(frame, sets, spec)
+    except _DATA_ERRORS:
+        for part, data in good:
+            try:
+                outcomes.append(
+                    _Outcome(part.path, part.symbol, frame=_sweep_frame(data, sets, spec))
+                )
+            except _DATA_ERRORS as exc:
+                outcomes.append(_Outcome(part.path, part.symbol, error=_describe(exc)))
+        return outcomes
+    by_symbol = metrics.partition_by(spec.by, as_dict=True, maintain_order=True)
+    for part, _ in good:
+        rows = by_symbol.get((part.symbol,), metrics.clear())
+        outcomes.append(_Outcome(part.path, part.symbol, frame=rows))
+    return outcomes
 
 
 def _describe(exc: BaseException) -> str:
@@ -696,6 +726,7 @@ def run(
     bars_per_year: float | None = None,
     session_minutes: float = NSE_SESSION_MINUTES,
     sets_per_task: int | None = None,
+    partitions_per_task: int | None = None,
     retries: int = 2,
     on_error: Literal["raise", "collect"] = "raise",
     progress: bool | Callable[[int, int, int], None] = False,
@@ -732,6 +763,10 @@ def run(
     sets_per_task
         Parameter sets per task; None: all of them when there are at least twice as many
         partitions as worker threads, else split so that there are.
+    partitions_per_task
+        Partitions per task; None: enough for about 8 tasks per worker thread (and chunk of
+        sets). A task reads each of its partitions on its own (a bad one fails alone, named)
+        and sweeps the good ones in one native call; 1 gives one task per partition.
     retries
         Times Dask reruns a task that failed for a reason other than its data (a lost
         worker, a storage error). Data errors are not retried.
@@ -768,11 +803,15 @@ def run(
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         msg = f"`retries` must be an integer >= 0, got {retries!r}"
         raise ValueError(msg)
-    if sets_per_task is not None and (
-        isinstance(sets_per_task, bool) or not isinstance(sets_per_task, int) or sets_per_task < 1
+    for name, value in (
+        ("sets_per_task", sets_per_task),
+        ("partitions_per_task", partitions_per_task),
     ):
-        msg = f"`sets_per_task` must be a positive integer or None, got {sets_per_task!r}"
-        raise ValueError(msg)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            msg = f"`{name}` must be a positive integer or None, got {value!r}"
+            raise ValueError(msg)
     if not (isinstance(progress, bool) or callable(progress)):
         msg = f"`progress` must be a bool or a callable, got {progress!r}"
         raise TypeError(msg)
@@ -817,6 +856,7 @@ def run(
             template,
             spec,
             sets_per_task=sets_per_task,
+            partitions_per_task=partitions_per_task,
             retries=retries,
             on_error=on_error,
             report=report,
@@ -838,6 +878,7 @@ def _run_on(
     spec: _Spec,
     *,
     sets_per_task: int | None,
+    partitions_per_task: int | None,
     retries: int,
     on_error: str,
     report: Callable[[int, int, int], None] | None,
@@ -846,19 +887,20 @@ def _run_on(
     failures: dict[str, tuple[str, str]] = {}
     total_tasks = 0
 
-    def gather(futures: dict[Any, Partition], total: int, done0: int) -> list[_Outcome]:
+    def gather(futures: dict[Any, list[Partition]], total: int, done0: int) -> list[_Outcome]:
         outcomes = []
         done = done0
         for future in distributed.as_completed(list(futures)):
-            part = futures[future]
             try:
-                outcome = future.result()
+                batch = future.result()
             except Exception as exc:  # failed after its retries: a lost worker, storage, ...
-                failures.setdefault(part.path, (part.symbol, _describe(exc)))
+                for part in futures[future]:
+                    failures.setdefault(part.path, (part.symbol, _describe(exc)))
             else:
-                if outcome.error is not None:
-                    failures.setdefault(part.path, (part.symbol, outcome.error))
-                outcomes.append(outcome)
+                for outcome in batch:
+                    if outcome.error is not None:
+                        failures.setdefault(outcome.partition, (outcome.symbol, outcome.error))
+                    outcomes.append(outcome)
             future.release()
             done += 1
             if report is not None:
@@ -872,29 +914,38 @@ def _run_on(
         chunks = 1 if len(parts) >= 2 * threads else math.ceil(2 * threads / max(len(parts), 1))
         sets_per_task = max(1, math.ceil(n_sets / max(1, min(chunks, n_sets))))
     chunks_of_sets = [sets.slice(i, sets_per_task) for i in range(0, max(n_sets, 1), sets_per_task)]
-    n_sweep_tasks = len(parts) * len(chunks_of_sets)
+    if partitions_per_task is None:  # about 8 tasks per worker thread and chunk of sets
+        partitions_per_task = max(1, math.ceil(len(parts) / (8 * threads)))
+
+    def batches(items: list[Partition]) -> list[list[Partition]]:
+        return [
+            items[i : i + partitions_per_task] for i in range(0, len(items), partitions_per_task)
+        ]
+
+    n_sweep_tasks = len(batches(parts)) * len(chunks_of_sets)
     done = 0
     if spec.bars_per_year is None:
-        total = len(parts) + n_sweep_tasks
+        spacing_batches = batches(parts)
+        total = len(spacing_batches) + n_sweep_tasks
         spacing_futures = {
-            client.submit(_spacing_task, part, spec, retries=retries, pure=False): part
-            for part in parts
+            client.submit(_spacing_batch, batch, spec, retries=retries, pure=False): batch
+            for batch in spacing_batches
         }
         outcomes = gather(spacing_futures, total, 0)
-        done = len(parts)
-        total_tasks += len(parts)
+        done = len(spacing_batches)
+        total_tasks += len(spacing_batches)
         a = _bars_per_year([o.frame for o in outcomes if o.frame is not None], spec.session_minutes)
         spec = _with_bars_per_year(spec, a)
         todo = [p for p in parts if p.path not in failures]
-        total = done + len(todo) * len(chunks_of_sets)
+        total = done + len(batches(todo)) * len(chunks_of_sets)
     else:
         total = n_sweep_tasks
     set_futures = client.scatter(chunks_of_sets, hash=False)
     sweep_futures = {}
-    for part in todo:
+    for batch in batches(todo):
         for chunk in set_futures:
-            future = client.submit(_sweep_task, part, chunk, spec, retries=retries, pure=False)
-            sweep_futures[future] = part
+            future = client.submit(_sweep_batch, batch, chunk, spec, retries=retries, pure=False)
+            sweep_futures[future] = batch
     total_tasks += len(sweep_futures)
     outcomes = gather(sweep_futures, total, done)
     return _finish(

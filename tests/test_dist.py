@@ -93,6 +93,12 @@ def test_dask_equals_local_and_sweep_bit_for_bit(client, bars, dataset):
                          sets_per_task=per_task)  # fmt: skip
         assert split.tasks == 5 + 5 * -(-9 // per_task)
         assert_bitwise(split.metrics, expected.metrics)
+    # Partitions batched into tasks (one native sweep per batch): the same bits and order.
+    for per_task in (2, 5):
+        batched = dist.run(dataset, strategy="sma_cross", grid=GRID, client=client,
+                           partitions_per_task=per_task)  # fmt: skip
+        assert batched.tasks == 2 * -(-5 // per_task)
+        assert_bitwise(batched.metrics, expected.metrics)
 
 
 @pytest.mark.parametrize(
@@ -175,13 +181,15 @@ def bad_dataset(bars, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return root, words
 
 
-@pytest.mark.parametrize("where", ["dask", "local"])
+@pytest.mark.parametrize("where", ["dask", "dask, 3 partitions per task", "local"])
 def test_failing_partitions_named_and_the_rest_kept(client, bars, bad_dataset, where):
     root, words = bad_dataset
 
     def call(**kw):
-        if where == "dask":
-            return dist.run(root, strategy="sma_cross", grid=GRID, client=client, **kw)
+        if where.startswith("dask"):
+            per_task = 3 if "3 partitions" in where else None  # bad ones batched with good ones
+            return dist.run(root, strategy="sma_cross", grid=GRID, client=client,
+                            partitions_per_task=per_task, **kw)  # fmt: skip
         return dist.run_local(root, strategy="sma_cross", grid=GRID, **kw)
 
     with pytest.raises(dist.PartitionError) as info:
@@ -312,6 +320,8 @@ def test_bad_arguments(dataset, tmp_path, client):
         go(retries=-1)
     with pytest.raises(ValueError, match="`sets_per_task`"):
         go(sets_per_task=0)
+    with pytest.raises(ValueError, match="`partitions_per_task`"):
+        go(partitions_per_task=0)
     with pytest.raises(ValueError, match="`on_error` must be one of"):
         go(on_error="ignore")
     with pytest.raises(TypeError, match="`client` must be None"):
