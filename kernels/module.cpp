@@ -212,6 +212,23 @@ void capsule_release_array(PyObject* capsule) {
   delete a;
 }
 
+// One (schema capsule, array capsule) pair per output column; consumes the result's buffers.
+py::list export_outputs(const IndicatorDef& def, IndicatorResult&& result) {
+  py::list out;
+  for (int k = 0; k < def.n_outputs; ++k) {
+    auto* schema = new ArrowSchema;
+    export_float64_schema(def.output_names[k], schema);
+    py::capsule schema_capsule(schema, "arrow_schema", capsule_release_schema);
+    auto* array = new ArrowArray;
+    export_float64(std::move(result.values[static_cast<size_t>(k)]),
+                   std::move(result.validity[static_cast<size_t>(k)]), result.length,
+                   result.null_counts[static_cast<size_t>(k)], array);
+    py::capsule array_capsule(array, "arrow_array", capsule_release_array);
+    out.append(py::make_tuple(schema_capsule, array_capsule));
+  }
+  return out;
+}
+
 // Each input is either (schema capsule, array capsule) or an array-stream capsule. Returns one
 // (schema capsule, array capsule) pair per output column.
 py::list compute_arrow(const std::string& name, const py::list& inputs, const py::dict& kwargs) {
@@ -252,19 +269,7 @@ py::list compute_arrow(const std::string& name, const py::list& inputs, const py
     s = run_indicator(def, params, views, /*want_validity=*/true, &result);
   }
   if (!s.ok) throw py::value_error(s.message);
-  py::list out;
-  for (int k = 0; k < def.n_outputs; ++k) {
-    auto* schema = new ArrowSchema;
-    export_float64_schema(def.output_names[k], schema);
-    py::capsule schema_capsule(schema, "arrow_schema", capsule_release_schema);
-    auto* array = new ArrowArray;
-    export_float64(std::move(result.values[static_cast<size_t>(k)]),
-                   std::move(result.validity[static_cast<size_t>(k)]), result.length,
-                   result.null_counts[static_cast<size_t>(k)], array);
-    py::capsule array_capsule(array, "arrow_array", capsule_release_array);
-    out.append(py::make_tuple(schema_capsule, array_capsule));
-  }
-  return out;
+  return export_outputs(def, std::move(result));
 }
 
 
@@ -318,19 +323,7 @@ py::list compute_segments(const std::string& name, const py::list& inputs,
     s = run_indicator_by(def, params, views, groups, allow_threads, &result);
   }
   if (!s.ok) throw py::value_error(s.message);
-  py::list out;
-  for (int k = 0; k < def.n_outputs; ++k) {
-    auto* schema = new ArrowSchema;
-    export_float64_schema(def.output_names[k], schema);
-    py::capsule schema_capsule(schema, "arrow_schema", capsule_release_schema);
-    auto* array = new ArrowArray;
-    export_float64(std::move(result.values[static_cast<size_t>(k)]),
-                   std::move(result.validity[static_cast<size_t>(k)]), result.length,
-                   result.null_counts[static_cast<size_t>(k)], array);
-    py::capsule array_capsule(array, "arrow_array", capsule_release_array);
-    out.append(py::make_tuple(schema_capsule, array_capsule));
-  }
-  return out;
+  return export_outputs(def, std::move(result));
 }
 
 }  // namespace

@@ -383,7 +383,9 @@ def _numpy(data: pl.DataFrame, name: str, dtype: Any) -> np.ndarray:
     s = data.get_column(name)
     if dtype == np.uint8:
         return s.cast(pl.UInt8).to_numpy()
-    return s.fill_null(float("nan")).to_numpy().astype(np.float64, copy=False)
+    if s.null_count():
+        s = s.fill_null(float("nan"))
+    return s.to_numpy().astype(np.float64, copy=False)  # no nulls: a view of the column
 
 
 def _config(
