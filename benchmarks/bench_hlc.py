@@ -12,6 +12,7 @@ against the TA-Lib calls a user would compose them from (stated in the table).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,7 +169,8 @@ def render(rows: list[Row], raw: list[dict], n: int, env: dict, repeats: int) ->
         f"{env['python']}; {n:,} bars of a random-walk OHLC series; median of {repeats} runs, "
         "TA-Lib, the numpy door and the Polars expression interleaved in one process. Every "
         "output was checked against TA-Lib (1e-9 relative; of the 0..100 scale for the "
-        "oscillators) before timing. Timed on a shared machine, under load from other jobs."
+        "oscillators) before timing. Load average at the end of the run: "
+        f"{os.getloadavg()[0]:.1f}."
     )
     notes = [
         "¹ Not in TA-Lib: the ratio is against `talib.ATR(10)` alone, the ATR SuperTrend is "

@@ -184,7 +184,7 @@ def run(rows: int, repeats: int, only: set[str] | None) -> tuple[list[dict], dic
             for who in order[r % 3 :] + order[: r % 3]:
                 times[who].append(time_call(calls[who])[0])
         med = {k: statistics.median(v) for k, v in times.items()}
-        results.append({"label": case.label, "competitor": case.competitor_name, **med})
+        results.append({"label": case.label, "competitor_name": case.competitor_name, **med})
         print(
             f"{case.label:26s} {case.competitor_name:7s} {med['competitor'] / 1e6:8.2f} ms  "
             f"kernel {med['kernel'] / 1e6:7.2f} ms ({med['competitor'] / med['kernel']:5.2f}x)  "
@@ -211,7 +211,7 @@ def render(results: list[dict], env: dict, rows: int, repeats: int) -> str:
     for r in results:
         c, k, e = r["competitor"], r["kernel"], r["expr"]
         lines.append(
-            f"| `{r['label']}` | {r['competitor']} | {c / 1e6:.2f} | {k / 1e6:.2f} | "
+            f"| `{r['label']}` | {r['competitor_name']} | {c / 1e6:.2f} | {k / 1e6:.2f} | "
             f"{k / rows:.2f} | {c / k:.2f}x | {e / 1e6:.2f} | {c / e:.2f}x |"
         )
     return head + "\n\n" + "\n".join(lines) + "\n"

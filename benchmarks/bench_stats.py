@@ -131,7 +131,8 @@ def main() -> int:
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     head = (
         f"Run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d} (UTC) on {os.cpu_count()} cores "
-        f"({platform.machine()}), under load from other jobs; OMP_NUM_THREADS {threads}; numpy "
+        f"({platform.machine()}), load average {os.getloadavg()[0]:.1f} at the end; "
+        f"OMP_NUM_THREADS {threads}; numpy "
         f"{np.__version__}, polars {pl.__version__}, Python {platform.python_version()}; median "
         f"of {args.runs} runs (numpy block sums: {max(1, args.runs // 2)})."
     )
