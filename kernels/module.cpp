@@ -293,7 +293,7 @@ py::list compute_segments(const std::string& name, const py::list& inputs,
   for (size_t i = 0; i < inputs.size(); ++i) {
     auto pair = inputs[i].cast<py::tuple>();
     const auto* schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
-    ArrowArray* chunk = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
+    auto* chunk = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
     const std::string column = static_cast<int>(i) < def.n_inputs ? def.input_names[i]
                                                                    : "input " + std::to_string(i);
     Status s = read_column(*schema, &chunk, 1, column, &columns[i]);
