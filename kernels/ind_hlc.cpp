@@ -173,6 +173,7 @@ bool window_extremes(const double* hi, const double* lo, const double* also, int
 }
 
 // Same with the positions of the extremes; on ties the most recent one wins (TA-Lib's AROON).
+// Positions passed to fn are always inside the window [t - period + 1, t].
 template <class Fn>
 bool window_extreme_positions(const double* hi, const double* lo, int64_t n, int64_t period,
                               Fn&& fn) {
@@ -214,7 +215,11 @@ bool window_extreme_positions(const double* hi, const double* lo, int64_t n, int
       const auto k = static_cast<size_t>(t - b);
       const int64_t ih = mx >= sval[k] ? imx : spos[k];
       const int64_t il = mn <= sval[p + k] ? imn : spos[p + k];
-      fn(t, ih, il);
+      // A NaN compares false everywhere, so around one a position can be stale (even -1).
+      // That result is discarded (the call returns false), but callers index tables by the
+      // position's age: keep it inside the window. (ASan found the read past the table.)
+      const int64_t first = t - period + 1;
+      fn(t, std::max(ih, first), std::max(il, first));
     }
   }
   return all_finite(bad);

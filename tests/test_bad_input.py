@@ -449,3 +449,42 @@ def test_non_finite_values_are_missing_values(bad: float) -> None:
     bands = pl.DataFrame({"close": [1.0, bad, 3.0, 5.0]}).select(nse.bbands("close", 2, 1.0))
     assert bands.unnest("close").row(3) == (5.0, 4.0, 3.0)
     assert bands.unnest("close").row(1) == (None, None, None)
+
+
+def _multi_input_names() -> list[str]:
+    from indicator_table import INDICATORS
+
+    return sorted(name for name, d in INDICATORS.items() if len(d["inputs"]) > 1)
+
+
+@pytest.mark.parametrize("name", _multi_input_names())
+@pytest.mark.parametrize("pattern", ["all", "every 3rd", "runs"])
+def test_one_input_missing_gives_null_rows(name: str, pattern: str) -> None:
+    """One input NaN (entirely, at every third row, or in runs) while the others are finite:
+    those rows are null and nothing reads outside its buffers (under .ci/sanitize, AROON's
+    first pass over the NaN read past its lookup table: positions went stale)."""
+    from indicator_table import INDICATORS, run_numpy
+
+    n = 64
+    rng = np.random.default_rng(7)
+    base = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
+    inputs = {}
+    for role in INDICATORS[name]["inputs"]:
+        if role == "high":
+            inputs[role] = base + 1.0
+        elif role == "low":
+            inputs[role] = base - 1.0
+        elif role == "volume":
+            inputs[role] = rng.uniform(1e3, 1e4, n)
+        else:
+            inputs[role] = base.copy()
+    first = INDICATORS[name]["inputs"][0]
+    missing = {
+        "all": np.ones(n, dtype=bool),
+        "every 3rd": np.arange(n) % 3 == 0,
+        "runs": (np.arange(n) // 7) % 2 == 1,
+    }[pattern]
+    inputs[first] = np.where(missing, np.nan, inputs[first])
+    for out in run_numpy(inputs, name, {}):
+        assert len(out) == n
+        assert np.isnan(out[missing]).all()
