@@ -28,14 +28,13 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import polars as pl
+from bench_indicators import write_readme
 
 import nse_polars as nse
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- bench:backtest:start -->", "<!-- bench:backtest:end -->"
 FEES = 0.001  # 10 bps per side
 
@@ -213,12 +212,8 @@ def main() -> int:
     block = "\n".join(lines)
     print(block)
     if args.write_readme:
-        text = README.read_text(encoding="utf-8")
-        i, j = text.find(START), text.find(END)
-        if i < 0 or j < i:
-            print("README markers not found", file=sys.stderr)
+        if not write_readme(block + "\n", start_marker=START, end_marker=END):
             return 1
-        README.write_text(text[: i + len(START)] + "\n" + block + "\n" + text[j:], "utf-8")
     return 0
 
 

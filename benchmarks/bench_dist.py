@@ -35,12 +35,12 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from bench_indicators import write_readme
 
 import nse_polars as nse
 from nse_polars import dist
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 DATA = ROOT.parent / "shared" / "data" / "nse-fo-5min" / "csv"
 START, END = "<!-- bench:dist:start -->", "<!-- bench:dist:end -->"
 GRID = {"fast": list(range(5, 21)), "slow": list(range(30, 181, 10))}
@@ -171,12 +171,8 @@ def main() -> int:
     block = "\n".join(lines)
     print(block)
     if args.write_readme:
-        text = README.read_text(encoding="utf-8")
-        i, j = text.find(START), text.find(END)
-        if i < 0 or j < i:
-            print("README markers not found", file=sys.stderr)
+        if not write_readme(block + "\n", start_marker=START, end_marker=END):
             return 1
-        README.write_text(text[: i + len(START)] + "\n" + block + "\n" + text[j:], "utf-8")
     return 0
 
 

@@ -35,11 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from bench_indicators import write_readme
 
 import nse_polars as nse
 from nse_polars import sql
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 START_MARKER = "<!-- bench:sql:start -->"
 END_MARKER = "<!-- bench:sql:end -->"
 TARGET = 3.0  # the issue: sql.run at most 3 x pl.read_parquet
@@ -225,14 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"times": times, "median": med}, indent=1))
     if args.write_readme:
-        text = README.read_text(encoding="utf-8")
-        start, end = text.find(START_MARKER), text.find(END_MARKER)
-        if start < 0 or end < start:
-            print("README markers not found; not written", file=sys.stderr)
+        if not write_readme(block, start_marker=START_MARKER, end_marker=END_MARKER):
             return 1
-        README.write_text(
-            text[: start + len(START_MARKER)] + "\n" + block + text[end:], encoding="utf-8"
-        )
     return 0
 
 

@@ -25,14 +25,13 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import polars as pl
+from bench_indicators import write_readme
 
 import nse_polars as nse
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- bench:stats:start -->", "<!-- bench:stats:end -->"
 S, N_TRIALS, N_BARS = 16, 1_000, 20_000
 
@@ -173,9 +172,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.write_readme:
-        readme = README.read_text(encoding="utf-8")
-        i, j = readme.index(START), readme.index(END)
-        README.write_text(readme[: i + len(START)] + "\n" + text + "\n" + readme[j:], "utf-8")
+        if not write_readme(text + "\n", start_marker=START, end_marker=END):
+            return 1
     return 0
 
 
