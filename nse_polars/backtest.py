@@ -436,6 +436,17 @@ def _metrics_frame(values: np.ndarray, names: list[str], keys: pl.DataFrame | No
     return out
 
 
+def _bar_spacings_us(ts: pl.Series, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Microseconds from each bar to the next of the same symbol: rows grouped by symbol,
+    `offsets` the groups' starts and the end (None: one symbol); `ts` without nulls."""
+    step = np.diff(ts.cast(pl.Datetime("us")).to_physical().to_numpy())
+    if offsets is not None and len(offsets) > 2:
+        keep = np.ones(len(step), dtype=bool)
+        keep[offsets[1:-1] - 1] = False  # from the last bar of a symbol to the next's first
+        step = step[keep]
+    return step
+
+
 def _resolve_bars_per_year(
     data: pl.DataFrame,
     bars_per_year: float | None,
@@ -450,14 +461,8 @@ def _resolve_bars_per_year(
             raise ValueError(msg)
         return float(bars_per_year)
     if "__ts" in data.columns and data.height > 1:
-        # Spacing of consecutive bars of the same symbol, over every symbol (rows are grouped by
-        # symbol, `offsets` the groups; no time is null: _prepare checked).
-        t = data.get_column("__ts").cast(pl.Datetime("us")).to_physical().to_numpy()
-        step = np.diff(t)
-        if offsets is not None and len(offsets) > 2:
-            keep = np.ones(len(step), dtype=bool)
-            keep[offsets[1:-1] - 1] = False  # from the last bar of a symbol to the next's first
-            step = step[keep]
+        # No time is null: _prepare checked.
+        step = _bar_spacings_us(data.get_column("__ts"), offsets)
         inferred = _bars_per_year_from_spacing(pl.Series("us", step), session_minutes)
         if inferred is not None:
             return inferred

@@ -51,6 +51,7 @@ from nse_polars.backtest import (
     NSE_SESSION_MINUTES,
     TRADING_DAYS,
     SweepResult,
+    _bar_spacings_us,
     _bars_per_year_from_spacing,
     sweep,
 )
@@ -364,15 +365,11 @@ def _spacing_task(part: Partition, spec: _Spec) -> _Outcome:
 
 
 def _spacings(data: pl.DataFrame, ts: str | None) -> pl.DataFrame:
-    # The expression of nse_polars.backtest's own inference, on one symbol's sorted bars.
-    micros = (
-        data.select(pl.col(ts).cast(pl.Datetime("us")).diff().dt.total_microseconds().alias("us"))
-        .drop_nulls()
-        .filter(pl.col("us") > 0)
-        if ts is not None
-        else pl.DataFrame(schema={"us": pl.Int64})
-    )
-    return micros.group_by("us").len("n").cast({"us": pl.Int64, "n": pl.Int64})
+    """Counts of one symbol's bar spacings in microseconds (> 0), from the helper of
+    nse_polars.backtest's own inference."""
+    micros = _bar_spacings_us(data.get_column(ts)) if ts is not None else np.empty(0, np.int64)
+    us = pl.Series("us", micros[micros > 0], dtype=pl.Int64)
+    return us.to_frame().group_by("us").len("n").cast({"n": pl.Int64})
 
 
 def _sweep_frame(data: pl.DataFrame, sets: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
@@ -418,7 +415,7 @@ def _sweep_batch(parts: Sequence[Partition], sets: pl.DataFrame, spec: _Spec) ->
     if not good:
         return outcomes
     try:
-        frame = pl.concat([data for _, data in good], how="vertical")
+        frame = pl.concat([data for _, data in good], how="vertical_relaxed")  # as run_local
         metrics = _sweep_frame(frame, sets, spec)
     except _DATA_ERRORS:
         for part, data in good:
