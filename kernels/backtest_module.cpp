@@ -81,7 +81,8 @@ py::list column_names() {
 
 std::vector<int64_t> read_offsets(const I64& offsets, int64_t n) {
   std::vector<int64_t> o(offsets.data(), offsets.data() + offsets.size());
-  if (o.size() < 2 || o.front() != 0 || o.back() != n) {
+  // One entry ([0]) is zero groups: a grouped frame without rows.
+  if (o.empty() || o.front() != 0 || o.back() != n) {
     throw py::value_error("internal: group offsets must run from 0 to the row count");
   }
   for (size_t g = 1; g < o.size(); ++g) {

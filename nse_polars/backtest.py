@@ -326,7 +326,7 @@ def _prepare(
             starts = _run_starts(data)
     if ts is not None and data.height > 1:
         _check_time_order(data, ts, starts, by is not None)
-    if starts is not None and data.height:
+    if starts is not None:  # grouped: no rows is no groups (offsets [0])
         offsets = np.append(starts, data.height).astype(np.int64)
     else:
         offsets = np.array([0, data.height], dtype=np.int64)
@@ -884,5 +884,8 @@ def _sweep_batches(
         metrics.append(out["metrics"])
         del out["returns"]
         g = h
+    if not metrics:  # no groups (a grouped frame without rows): the empty table's shape
+        out = _core.backtest_sweep(open_values, close, offsets, strategy, grid, config, False)
+        return out
     out["metrics"] = np.concatenate(metrics) if len(metrics) > 1 else metrics[0]
     return out

@@ -219,6 +219,9 @@ def walk_forward(
         "close": "close",
     }
     names = STRATEGIES[strategy]
+    if len(offsets) < 2 or offsets[-1] == 0:  # no rows (grouped: no groups)
+        msg = f"the frame has 0 bars: train={train} + purge={purge} leaves no bar to test on"
+        raise ValueError(msg)
     equities, metric_rows, window_rows = [], [], []
     for g in range(len(offsets) - 1):
         b, e = int(offsets[g]), int(offsets[g + 1])

@@ -409,6 +409,21 @@ def test_empty_frame_gives_defined_metrics(frame: pl.DataFrame) -> None:
     assert_defined_metrics(res.metrics)
 
 
+def test_empty_frame_by_symbol_gives_no_rows() -> None:
+    """Grouped and empty: no symbols, so no metric rows (an index error before)."""
+    empty = nse.generate_ohlcv(2, days=2, seed=1).clear()
+    grid = {"fast": [5, 6], "slow": [20]}
+    res = nse.backtest(empty, nse.strategies.sma_cross(5, 20), by="symbol")
+    assert res.metrics.height == 0 and res.metrics.columns[0] == "symbol"
+    assert res.trades.height == 0 and res.equity.height == 0
+    for guards in (True, False):
+        sw = nse.sweep(empty, "sma_cross", grid, by="symbol", overfitting=guards)
+        assert sw.metrics.height == 0 and sw.metrics.columns[:3] == ["symbol", "fast", "slow"]
+        assert sw.overfitting is None if not guards else sw.overfitting.height == 0
+    with pytest.raises(ValueError, match="the frame has 0 bars"):
+        nse.walk_forward(empty, "sma_cross", grid, train=100, test=10, by="symbol")
+
+
 def test_lazy_frame_input(frame: pl.DataFrame) -> None:
     a = nse.backtest(frame.lazy(), "entries", "exits", bars_per_year=252)
     b = nse.backtest(frame, "entries", "exits", bars_per_year=252)
