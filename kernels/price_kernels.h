@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -60,11 +61,90 @@ bool copy_of(const double* x, int64_t n, double* out) {
 //     than the window's range, so the digits are kept at any price level (1e8 with moves of
 //     1e-2);
 //   - every block costs O(p), the whole pass O(N).
-// With position j = i - b (|j| < p), the sums handed to f(t, k, anchor, s1, sj, s2) for the
-// window ending at t = b + k are s1 = sum d, sj = sum j d and s2 = sum d^2 (the last two only if
-// asked for). The block grid depends on p alone, so a value never depends on later bars.
-template <bool kWantJ, bool kWantSq, class F>
-bool anchored_windows(const double* x, int64_t n, int64_t p, F&& f) {
+// With position j = i - b (|j| < p), the sums for the window ending at t = b + k are
+// s1 = sum d, sj = sum j d and s2 = sum d^2 (the last two only if the map asks for them). A map
+// turns them into the output: `map.out[t] = map(k, anchor, d_t, s1, sj, s2)`, with d_t the
+// newest value's deviation. The block grid depends on p alone, so a value never depends on
+// later bars.
+//
+// Where the vector registers are 32 bytes wide (the AVX2 build), four consecutive blocks run
+// side by side, one per lane, each lane with exactly the scalar arithmetic (the same bits as
+// the baseline build's scalar loop): the running sums of four blocks advance together instead
+// of one after another. A map whose kLanes is true is called with the four lanes at once
+// (its operator() a template over double and Lanes); the others once per lane.
+#if defined(__GNUC__) && defined(__AVX__)
+#define NSE_PRICE_LANES 1
+// A GCC/Clang vector type, declared the way both compilers document it.
+typedef double Lanes __attribute__((vector_size(32)));  // NOLINT(modernize-use-using)
+
+inline Lanes splat(double v) { return Lanes{v, v, v, v}; }
+// Unaligned loads and stores of four lanes (the scratch is a plain vector of doubles).
+inline Lanes load4(const double* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+
+// The four full blocks [b0 + i p, b0 + (i + 1) p), i = 0..3; `suffix` holds 12 p doubles.
+// Returns false if a sum read a NaN or an infinity.
+template <bool kWantJ, bool kWantSq, class Map>
+bool anchored_group_of_four(const double* x, int64_t b0, int64_t p, const Map& map,
+                            double* suffix) {
+  const double* x0 = x + b0;
+  const double* x1 = x0 + p;
+  const double* x2 = x1 + p;
+  const double* x3 = x2 + p;
+  double* suf1 = suffix;  // the lanes of suffix sum m at [4 m, 4 m + 4)
+  double* sufj = suf1 + 4 * p;
+  double* suf2 = sufj + 4 * p;
+  const Lanes a = {x0[0], x1[0], x2[0], x3[0]};
+  const Lanes zero = splat(0.0);
+  Lanes t1 = zero, tj = zero, t2 = zero;
+  store4(suf1 + 4 * (p - 1), zero);
+  store4(sufj + 4 * (p - 1), zero);
+  store4(suf2 + 4 * (p - 1), zero);
+  for (int64_t m = p - 2; m >= 0; --m) {
+    const int64_t o = m - p + 1;  // base[m] of each lane's block
+    const Lanes d = Lanes{x0[o], x1[o], x2[o], x3[o]} - a;
+    t1 += d;
+    store4(suf1 + 4 * m, t1);
+    if (kWantJ) {
+      tj += splat(as_double(m - p + 1)) * d;
+      store4(sufj + 4 * m, tj);
+    }
+    if (kWantSq) {
+      t2 += d * d;
+      store4(suf2 + 4 * m, t2);
+    }
+  }
+  Lanes q1 = zero, qj = zero, q2 = zero;
+  double* out = map.out + b0;
+  for (int64_t k = 0; k < p; ++k) {
+    const Lanes d = Lanes{x0[k], x1[k], x2[k], x3[k]} - a;
+    q1 += d;
+    if (kWantJ) qj += splat(as_double(k)) * d;
+    if (kWantSq) q2 += d * d;
+    const Lanes s1 = load4(suf1 + 4 * k) + q1;
+    const Lanes sj = kWantJ ? load4(sufj + 4 * k) + qj : zero;
+    const Lanes s2 = kWantSq ? load4(suf2 + 4 * k) + q2 : zero;
+    if constexpr (Map::kLanes) {
+      const Lanes v = map(k, a, d, s1, sj, s2);
+      for (int lane = 0; lane < 4; ++lane) out[lane * p + k] = v[lane];
+    } else {
+      for (int lane = 0; lane < 4; ++lane) {
+        out[lane * p + k] = map(k, a[lane], d[lane], s1[lane], sj[lane], s2[lane]);
+      }
+    }
+  }
+  // Sums propagate NaN and inf: the prefix sums cover every value of the four blocks.
+  const Lanes check = (q1 - q1) + (a - a);
+  return check[0] == 0.0 && check[1] == 0.0 && check[2] == 0.0 && check[3] == 0.0;
+}
+#endif
+
+template <bool kWantJ, bool kWantSq, class Map>
+bool anchored_windows(const double* x, int64_t n, int64_t p, const Map& map) {
   if (p < 1 || n < p) return true;
   const auto P = static_cast<size_t>(p);
   std::vector<double> buf(3 * P, 0.0);
@@ -72,7 +152,20 @@ bool anchored_windows(const double* x, int64_t n, int64_t p, F&& f) {
   double* sufj = suf1 + P;
   double* suf2 = sufj + P;
   bool clean = true;
-  for (int64_t b = p - 1; b < n; b += p) {
+  int64_t first = p - 1;
+#if defined(NSE_PRICE_LANES)
+  // The first block in the scalar loop (its suffix covers the values before it, checked
+  // there), then groups of four full blocks, then the rest in the scalar loop.
+  if (p > 1 && first + 5 * p <= n) {
+    clean = anchored_windows<kWantJ, kWantSq>(x, first + p, p, map);
+    first += p;
+    std::vector<double> lanes(12 * P);
+    for (; first + 4 * p <= n; first += 4 * p) {
+      clean = anchored_group_of_four<kWantJ, kWantSq>(x, first, p, map, lanes.data()) && clean;
+    }
+  }
+#endif
+  for (int64_t b = first; b < n; b += p) {
     const double a = x[b];
     const double* base = x + (b - p + 1);  // base[m] = x[b - p + 1 + m], j = m - p + 1
     double t1 = 0.0, tj = 0.0, t2 = 0.0;
@@ -90,7 +183,7 @@ bool anchored_windows(const double* x, int64_t n, int64_t p, F&& f) {
         suf2[m] = t2;
       }
     }
-    if (b == p - 1) clean = finite(t1);  // the values before the first block
+    if (b == p - 1) clean = finite(t1) && clean;  // the values before the first block
     double q1 = 0.0, qj = 0.0, q2 = 0.0;
     const int64_t count = std::min(p, n - b);
     const double* xb = x + b;
@@ -99,7 +192,7 @@ bool anchored_windows(const double* x, int64_t n, int64_t p, F&& f) {
       q1 += d;
       if (kWantJ) qj += as_double(k) * d;
       if (kWantSq) q2 += d * d;
-      f(b + k, k, a, suf1[k] + q1, sufj[k] + qj, suf2[k] + q2);
+      map.out[b + k] = map(k, a, d, suf1[k] + q1, sufj[k] + qj, suf2[k] + q2);
     }
     clean = clean && finite(q1);  // sums propagate NaN and inf
   }
@@ -107,13 +200,21 @@ bool anchored_windows(const double* x, int64_t n, int64_t p, F&& f) {
 }
 
 // WMA with weights 1..p (newest p): sum_w w d = sj + (p - k) s1 (see anchored_windows).
+struct WmaMap {
+  static constexpr bool kLanes = true;
+  double* out;
+  int64_t p;
+  double inv_w;
+  template <class V>
+  V operator()(int64_t k, V a, V /*d*/, V s1, V sj, V /*s2*/) const {
+    return a + (sj + as_double(p - k) * s1) * inv_w;
+  }
+};
+
 bool wma_into(const double* x, int64_t n, int64_t p, double* out) {
   if (p == 1) return copy_of(x, n, out);
   const double inv_w = 1.0 / (as_double(p) * as_double(p + 1) * 0.5);
-  return anchored_windows<true, false>(
-      x, n, p, [&](int64_t t, int64_t k, double a, double s1, double sj, double) {
-        out[t] = a + (sj + as_double(p - k) * s1) * inv_w;
-      });
+  return anchored_windows<true, false>(x, n, p, WmaMap{out, p, inv_w});
 }
 
 // ------------------------------------------------------------------------------------------
@@ -504,25 +605,31 @@ bool compute_midpoint(In in, int64_t n, Out out, const ParamValues& p) {
 // it is O(N) and within 1e-9 of an exact computation at any level.
 enum class Line { Value, Slope, Intercept, Angle, Forecast };
 template <Line kLine>
+struct LineMap {
+  static constexpr bool kLanes = kLine != Line::Angle;  // atan: one lane at a time
+  double* out;
+  double half;     // (p - 1) / 2
+  double inv_suu;  // 1 / sum (u - mean u)^2
+  double inv_p;
+  template <class V>
+  V operator()(int64_t k, V a, V /*d*/, V s1, V sj, V /*s2*/) const {
+    const V m = (sj - (as_double(k) - half) * s1) * inv_suu;
+    const V mean = s1 * inv_p;
+    if constexpr (kLine == Line::Slope) return m;
+    if constexpr (kLine == Line::Angle) return std::atan(m) * (180.0 / 3.14159265358979323846);
+    if constexpr (kLine == Line::Value) return a + (mean + m * half);
+    if constexpr (kLine == Line::Intercept) return a + (mean - m * half);
+    if constexpr (kLine == Line::Forecast) return a + (mean + m * (half + 1.0));
+  }
+};
+
+template <Line kLine>
 bool linreg(In in, int64_t n, Out out, const ParamValues& p) {
   const int64_t period = p.integer(0);
   const double dp = as_double(period);
-  const double inv_suu = 12.0 / (dp * (dp * dp - 1.0));
-  const double half = (dp - 1.0) * 0.5;
-  const double inv_p = 1.0 / dp;
-  double* o = out[0];
   return anchored_windows<true, false>(
-      in[0], n, period, [&](int64_t t, int64_t k, double a, double s1, double sj, double) {
-        const double m = (sj - (as_double(k) - half) * s1) * inv_suu;
-        const double mean = s1 * inv_p;
-        switch (kLine) {
-          case Line::Slope: o[t] = m; break;
-          case Line::Angle: o[t] = std::atan(m) * (180.0 / 3.14159265358979323846); break;
-          case Line::Value: o[t] = a + (mean + m * half); break;
-          case Line::Intercept: o[t] = a + (mean - m * half); break;
-          case Line::Forecast: o[t] = a + (mean + m * (half + 1.0)); break;
-        }
-      });
+      in[0], n, period,
+      LineMap<kLine>{out[0], (dp - 1.0) * 0.5, 12.0 / (dp * (dp * dp - 1.0)), 1.0 / dp});
 }
 
 // STOCHRSI as TA-Lib: RSI(period), then the fast stochastic of the RSI series: fastk =
@@ -565,17 +672,21 @@ bool compute_hma(In in, int64_t n, Out out, const ParamValues& p) {
 // Rolling z-score: (x - mean) / std with the population std of the same window, 0 when the std
 // is 0. With the anchored sums: x - mean = d - s1 / p (d = x - anchor, exact), var =
 // s2 / p - (s1 / p)^2 (a negative rounding residue is 0).
+struct ZscoreMap {
+  static constexpr bool kLanes = false;  // sqrt: one lane at a time
+  double* out;
+  double inv_p;
+  double operator()(int64_t, double, double d, double s1, double, double s2) const {
+    const double m1 = s1 * inv_p;
+    const double var = s2 * inv_p - m1 * m1;
+    return var > 0.0 ? (d - m1) / std::sqrt(var) : 0.0;
+  }
+};
+
 bool compute_zscore(In in, int64_t n, Out out, const ParamValues& p) {
   const int64_t period = p.integer(0);
-  const double inv_p = 1.0 / as_double(period);
-  const double* x = in[0];
-  double* o = out[0];
-  return anchored_windows<false, true>(
-      x, n, period, [&](int64_t t, int64_t, double a, double s1, double, double s2) {
-        const double m1 = s1 * inv_p;
-        const double var = s2 * inv_p - m1 * m1;
-        o[t] = var > 0.0 ? ((x[t] - a) - m1) / std::sqrt(var) : 0.0;
-      });
+  return anchored_windows<false, true>(in[0], n, period,
+                                       ZscoreMap{out[0], 1.0 / as_double(period)});
 }
 
 }  // namespace
