@@ -35,6 +35,20 @@ class AlignedBuffer {
   size_t capacity_ = 0;
 };
 
+// Uninitialised float64 scratch from the buffer pool, for kernels that need a whole-series
+// intermediate: a large fresh allocation pays its page faults on first touch, a pooled one
+// does not.
+class Scratch {
+ public:
+  explicit Scratch(int64_t n) : buffer_(static_cast<size_t>(n > 0 ? n : 1) * sizeof(double)) {}
+  double* get() const { return buffer_.as<double>(); }
+  double& operator[](int64_t i) const { return get()[i]; }
+
+ private:
+  AlignedBuffer buffer_;
+};
+inline Scratch scratch(int64_t n) { return Scratch(n); }
+
 // Bytes currently cached by the buffer pool, and its limit (env NSE_POLARS_POOL_MB; default an
 // eighth of physical memory, at most 4 GB; 0 disables pooling); pool_trim frees the cache.
 size_t pool_cached_bytes();

@@ -39,18 +39,6 @@ constexpr double kHuge = 1e300;
 // smoothed true range or a sum of directional indicators.
 inline bool ta_is_zero(double v) { return (-1e-14 < v) & (v < 1e-14); }
 
-// Uninitialised scratch from the process-wide buffer pool (kernels/arrow_io.h): a large fresh
-// allocation pays its page faults on first touch, a pooled one does not.
-class Scratch {
- public:
-  explicit Scratch(int64_t n) : buffer_(static_cast<size_t>(n > 0 ? n : 1) * sizeof(double)) {}
-  double* get() const { return buffer_.as<double>(); }
-  double& operator[](int64_t i) const { return get()[i]; }
-
- private:
-  AlignedBuffer buffer_;
-};
-inline Scratch scratch(int64_t n) { return Scratch(n); }
 
 // Every kernel must report a NaN or +/-inf among the inputs it was given. The check is folded
 // into each kernel's first pass over its inputs (a separate pass would read them twice, and

@@ -21,14 +21,14 @@
 #include <memory>
 #include <vector>
 
+#include "arrow_io.h"
 #include "kernel_table.h"
 #include "price_table.h"
 
 namespace nse::price::NSE_PRICE_ISA {
 namespace {
 
-using Buffer = std::unique_ptr<double[]>;
-Buffer scratch(int64_t n) { return Buffer(new double[static_cast<size_t>(n > 0 ? n : 1)]); }
+using Buffer = Scratch;  // pooled (arrow_io.h)
 
 inline double as_double(int64_t v) { return static_cast<double>(v); }
 
@@ -514,10 +514,16 @@ bool compute_stddev(In in, int64_t n, Out out, const ParamValues& p) {
 // A divisor that is never 0, so that the division can run unconditionally (and vectorised)
 // with the zero case selected afterwards.
 inline double safe(double d) { return d != 0.0 ? d : 1.0; }
+// The finite check rides along the loop that reads x[t] anyway (a separate pass would read the
+// input twice); the first p values are checked on their own.
 template <class F>
 bool change_into(const double* x, int64_t n, int64_t p, double* out, F f) {
-  for (int64_t t = p; t < n; ++t) out[t] = f(x[t], x[t - p]);
-  return all_finite(x, n);
+  int bad = 0;
+  for (int64_t t = p; t < n; ++t) {
+    out[t] = f(x[t], x[t - p]);
+    bad |= !(x[t] - x[t] == 0.0);
+  }
+  return bad == 0 && all_finite(x, std::min(p, n));
 }
 bool compute_roc(In in, int64_t n, Out out, const ParamValues& p) {
   return change_into(in[0], n, p.integer(0), out[0], [](double x, double prev) {
