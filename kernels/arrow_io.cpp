@@ -634,6 +634,13 @@ namespace {
 
 // One key per row, read in place: integers as int64 (unsigned 64-bit wraps, one to one),
 // strings as views of their bytes.
+template <class T>
+int64_t skip_equal(const T* values, int64_t i, int64_t end) {
+  const T prev = values[i - 1];
+  while (i < end && values[i] == prev) ++i;
+  return i;
+}
+
 class KeyReader {
  public:
   KeyReader(const ArrowSchema& schema, const ArrowArray& chunk)
@@ -650,6 +657,38 @@ class KeyReader {
   bool same_view(int64_t i, int64_t j) const {
     const auto* views = static_cast<const uint8_t*>(chunk_.buffers[1]);
     return std::memcmp(views + 16 * (chunk_.offset + i), views + 16 * (chunk_.offset + j), 16) == 0;
+  }
+  bool has_nulls() const { return validity_ != nullptr; }
+  // The first row j in [i, end] whose key is not identical to row i - 1's (i >= 1, a chunk
+  // without nulls): equal integers, or byte-identical string views. The tight loop that skips
+  // the rest of a run; strings in offset layouts are left to the caller (returns i).
+  int64_t skip_run(int64_t i, int64_t end) const {
+    const void* data = chunk_.buffers[1];
+    const int64_t base = chunk_.offset;
+    switch (format_[0]) {
+      case 'c': return skip_equal(static_cast<const int8_t*>(data) + base, i, end);
+      case 'C': return skip_equal(static_cast<const uint8_t*>(data) + base, i, end);
+      case 's': return skip_equal(static_cast<const int16_t*>(data) + base, i, end);
+      case 'S': return skip_equal(static_cast<const uint16_t*>(data) + base, i, end);
+      case 'i': return skip_equal(static_cast<const int32_t*>(data) + base, i, end);
+      case 'I': return skip_equal(static_cast<const uint32_t*>(data) + base, i, end);
+      case 'l': return skip_equal(static_cast<const int64_t*>(data) + base, i, end);
+      case 'L': return skip_equal(static_cast<const uint64_t*>(data) + base, i, end);
+      case 'v': {
+        const auto* views = static_cast<const uint8_t*>(data) + 16 * base;
+        uint64_t lo, hi;
+        std::memcpy(&lo, views + 16 * (i - 1), 8);
+        std::memcpy(&hi, views + 16 * (i - 1) + 8, 8);
+        for (; i < end; ++i) {
+          uint64_t a, b;
+          std::memcpy(&a, views + 16 * i, 8);
+          std::memcpy(&b, views + 16 * i + 8, 8);
+          if (a != lo || b != hi) break;
+        }
+        return i;
+      }
+      default: return i;
+    }
   }
   int64_t integer(int64_t i) const {
     const int64_t at = chunk_.offset + i;
@@ -725,7 +764,14 @@ Status read_group_runs(const ArrowSchema& schema, ArrowArray* const* chunks, siz
     const KeyReader keys(schema, *chunks[c]);
     const bool strings = keys.is_string();
     const bool views = keys.is_view();
-    for (int64_t i = 0; i < chunks[c]->length; ++i, ++row) {
+    const int64_t length = chunks[c]->length;
+    for (int64_t i = 0; i < length; ++i, ++row) {
+      if (i > 0 && have_prev && !keys.has_nulls()) {  // the rest of the current run at once
+        const int64_t next = keys.skip_run(i, length);
+        row += next - i;
+        i = next;
+        if (i == length) break;
+      }
       const bool null = keys.is_null(i);
       bool same = have_prev && null == prev_null;
       int64_t integer = 0;

@@ -104,6 +104,53 @@ def test_key_dtypes_and_null_keys(key: pl.Series) -> None:
         assert got["sma_2"].to_list() == [None, 1.5, None, 3.5, 4.0, None, 6.5, 5.0]
 
 
+@pytest.mark.parametrize(
+    "dtype", [pl.Int8, pl.UInt8, pl.Int16, pl.UInt16, pl.Int32, pl.UInt32, pl.Int64, pl.UInt64]
+)
+@pytest.mark.parametrize("sliced", [False, True])
+def test_integer_keys_without_nulls(dtype, sliced: bool) -> None:
+    """Keys without nulls skip each run in one tight loop; runs of 1 to 40 rows, a group that
+    comes back later, and a sliced key column (an offset into its buffers)."""
+    rng = np.random.default_rng(7)
+    lengths = [1, 40, 2, 1, 7, 1, 13, 3]
+    keys = [5, 9, 2, 9, 120, 7, 5, 1]
+    symbol = np.repeat(keys, lengths)
+    frame = pl.DataFrame(
+        {
+            "symbol": pl.Series(symbol).cast(dtype),
+            "close": 100.0 + np.cumsum(rng.normal(size=symbol.size)),
+        }
+    )
+    if sliced:
+        frame = frame.slice(3)
+    got = frame.nse.sma("close", 3, by="symbol")
+    want = frame.with_columns(nse.sma("close", 3).over("symbol").alias("sma_3"))
+    assert got.equals(want)
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_string_keys_without_nulls_inline_and_out_of_line(sliced: bool) -> None:
+    """String views: short keys are inline; long ones point into data buffers, and equal long
+    keys built in separate series have different views (the byte comparison decides)."""
+    long_a, long_b = "NIFTY-BANK-FUT-A", "NIFTY-BANK-FUT-B"
+    parts = [
+        pl.Series("symbol", [long_a] * 5),
+        pl.Series("symbol", [long_a] * 4),  # the same run, other views
+        pl.Series("symbol", ["s"] * 3 + [long_b] * 6 + ["s"] * 2 + [long_a]),
+    ]
+    symbol = pl.concat(parts, rechunk=True)
+    frame = pl.DataFrame({"symbol": symbol, "close": np.arange(1.0, symbol.len() + 1.0) ** 1.5})
+    if sliced:
+        frame = frame.slice(2)
+    got = frame.nse.sma("close", 2, by="symbol")
+    want = frame.with_columns(nse.sma("close", 2).over("symbol").alias("sma_2"))
+    assert got.equals(want)
+    # Worked example on the unsliced frame: the first nine rows are one run of long_a.
+    if not sliced:
+        close = frame["close"].to_numpy()
+        assert got["sma_2"][8] == (close[7] + close[8]) / 2.0
+
+
 def test_chunked_key_column() -> None:
     """Runs that continue across chunks of the key column stay one run."""
     parts = [
