@@ -103,3 +103,37 @@ def test_curve_statistics_bit_for_bit(
         assert m[name] is not None and bits(m[name]) == bits(want[name]), name
     if options.get("allow_short"):
         assert equity[-1] == 0.0, "the ruin case must end ruined"
+
+
+def _rle_starts(s: pl.Series) -> np.ndarray:
+    lengths = s.rle().struct.field("len").to_numpy()
+    return np.r_[0, np.cumsum(lengths[:-1])].astype(np.int64)
+
+
+def test_symbol_runs_from_string_views_match_rle() -> None:
+    """The groups of `by` (a String column without nulls) come from a native comparison of the
+    column's Arrow string views: short strings inline, long ones in data buffers, the empty
+    string, equal prefixes, a sliced and a chunked column. Each must give the run starts of
+    Polars' rle; a column with nulls takes the rle path."""
+    from nse_polars.backtest import _run_starts, _string_run_starts
+
+    rng = np.random.default_rng(3)
+    short = [f"S{i}" for i in range(50)]
+    long_ = [f"A-very-long-symbol-name-{i:04d}" for i in range(50)]
+    edge = ["", "a", "ab", "abcdefghijkl", "abcdefghijklm", "abcdefghijkm", "abcdefghijklmn"]
+    cases = []
+    for pool in (short, long_, short + long_, edge):
+        for runs in (1, 3, 40):
+            values = np.repeat(rng.choice(pool, runs), rng.integers(1, 50, runs))
+            cases.append(pl.Series("__by", values))
+    base = pl.Series("__by", np.repeat(long_[:10] + short[:10], 100))
+    cases += [base.slice(37, 1500), pl.concat([base, base], rechunk=False)]
+    native = 0
+    for s in cases:
+        got = _run_starts(pl.DataFrame({"__by": s}))
+        assert np.array_equal(got, _rle_starts(s)), s.head(5).to_list()
+        native += _string_run_starts(s) is not None
+    assert native >= len(cases) - 1, "the string-view path should apply to String columns"
+    with_nulls = pl.Series("__by", ["x", None, None, "x", "x", None])
+    assert _string_run_starts(with_nulls) is None
+    assert np.array_equal(_run_starts(pl.DataFrame({"__by": with_nulls})), [0, 1, 3, 5])
