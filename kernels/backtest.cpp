@@ -21,6 +21,11 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define NSE_BT_SSE2 1
+#endif
+
 #include "arrow_io.h"
 #include "params.h"
 
@@ -308,46 +313,168 @@ Status check_config(const Config& c) {
 namespace {
 
 // Sums in four interleaved lanes (a fixed order, so results are reproducible), which lets the
-// compiler use vector adds and hides the add latency.
+// compiler use vector adds and hides the add latency. Bar t always goes to lane t % 4.
 struct Sum4 {
   double s[4] = {0, 0, 0, 0};
   double total() const { return (s[0] + s[1]) + (s[2] + s[3]); }
 };
 
-void compute_metrics(const Config& cfg, const Account& acc, const double* equity,
-                     double* returns, int64_t n, int64_t in_market, int64_t ruin_bar,
+// The equity curve's running statistics, fed segment by segment while the engine marks bars to
+// market (one pass over the curve instead of one per statistic): per-bar returns, the sums of
+// returns, equity and squared shortfalls below the MAR, and the drawdown. Every sum adds bar t
+// to lane t % 4 in increasing t, the order of a separate pass over the finished curve.
+struct Curve {
+  double mar_bar;
+  double prev;  // equity of the bar before the next one (E0 before bar 0)
+  Sum4 sum_r, sum_e, down;
+  // Drawdown: deepest fall below the running peak (E0 included); its duration runs from that
+  // peak until equity regains it, or to the last bar. The exact ratio is computed only where a
+  // bar may set a new worst (a multiplication screens the others).
+  double peak, worst = 0.0, screen;
+  int64_t peak_bar = -1, worst_peak_bar = -1, worst_recovery = -1;
+
+  Curve(double e0, double mar) : mar_bar(mar), prev(e0), peak(e0), screen(e0) {}
+
+  template <int k, bool ruined>
+  void bar(int64_t t, double e, double* returns) {
+    // E_t / E_{t-1} - 1; 0 after the account is ruined (equity 0).
+    const double r = ruined ? 0.0 : e / prev - 1.0;
+    prev = e;
+    returns[t] = r;
+    sum_r.s[k] += r;
+    sum_e.s[k] += e;
+    const double below = std::min(r - mar_bar, 0.0);
+    down.s[k] += below * below;
+  }
+
+  void drawdown(int64_t t, double e) {
+    if (e >= peak) {
+      if (worst_peak_bar == peak_bar && worst_recovery < 0 && worst < 0) worst_recovery = t;
+      peak = e;
+      peak_bar = t;
+      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
+    } else if (e <= screen) {
+      const double ddt = e / peak - 1.0;
+      if (ddt < worst) {
+        worst = ddt;
+        worst_peak_bar = peak_bar;
+        worst_recovery = -1;
+      }
+      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
+    }
+  }
+
+  template <bool ruined>
+  void any_lane(int64_t t, double e, double* returns) {
+    switch (t & 3) {
+      case 0: bar<0, ruined>(t, e, returns); break;
+      case 1: bar<1, ruined>(t, e, returns); break;
+      case 2: bar<2, ruined>(t, e, returns); break;
+      default: bar<3, ruined>(t, e, returns); break;
+    }
+  }
+
+  // Blocks of four bars from t (a multiple of 4, > 0) while they fit before `end`: the same
+  // operations as bar<k>, two lanes per SSE2 instruction (exact IEEE operations lane by lane,
+  // so the results are bit-identical). Returns the first bar not done.
+  int64_t blocks(const double* equity, double* returns, int64_t t, int64_t end) {
+#if defined(NSE_BT_SSE2)
+    const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd(), mar = _mm_set1_pd(mar_bar);
+    __m128d r01 = _mm_loadu_pd(sum_r.s), r23 = _mm_loadu_pd(sum_r.s + 2);
+    __m128d e01 = _mm_loadu_pd(sum_e.s), e23 = _mm_loadu_pd(sum_e.s + 2);
+    __m128d d01 = _mm_loadu_pd(down.s), d23 = _mm_loadu_pd(down.s + 2);
+    for (; t + 4 <= end; t += 4) {
+      const __m128d x01 = _mm_loadu_pd(equity + t), x23 = _mm_loadu_pd(equity + t + 2);
+      const __m128d p01 = _mm_loadu_pd(equity + t - 1), p23 = _mm_loadu_pd(equity + t + 1);
+      const __m128d q01 = _mm_sub_pd(_mm_div_pd(x01, p01), one);
+      const __m128d q23 = _mm_sub_pd(_mm_div_pd(x23, p23), one);
+      _mm_storeu_pd(returns + t, q01);
+      _mm_storeu_pd(returns + t + 2, q23);
+      r01 = _mm_add_pd(r01, q01);
+      r23 = _mm_add_pd(r23, q23);
+      e01 = _mm_add_pd(e01, x01);
+      e23 = _mm_add_pd(e23, x23);
+      const __m128d b01 = _mm_min_pd(zero, _mm_sub_pd(q01, mar));  // = std::min(r - mar, 0)
+      const __m128d b23 = _mm_min_pd(zero, _mm_sub_pd(q23, mar));
+      d01 = _mm_add_pd(d01, _mm_mul_pd(b01, b01));
+      d23 = _mm_add_pd(d23, _mm_mul_pd(b23, b23));
+    }
+    _mm_storeu_pd(sum_r.s, r01);
+    _mm_storeu_pd(sum_r.s + 2, r23);
+    _mm_storeu_pd(sum_e.s, e01);
+    _mm_storeu_pd(sum_e.s + 2, e23);
+    _mm_storeu_pd(down.s, d01);
+    _mm_storeu_pd(down.s + 2, d23);
+    if (t > 0) prev = equity[t - 1];
+#else
+    for (; t + 4 <= end; t += 4) {
+      bar<0, false>(t, equity[t], returns);
+      bar<1, false>(t + 1, equity[t + 1], returns);
+      bar<2, false>(t + 2, equity[t + 2], returns);
+      bar<3, false>(t + 3, equity[t + 3], returns);
+    }
+#endif
+    return t;
+  }
+
+  template <bool ruined>
+  void run(const double* equity, double* returns, int64_t t, int64_t end) {
+    Curve c = *this;  // a local copy, so that the compiler keeps the state in registers
+    const int64_t first = t;
+    for (; t < end && (t & 3) != 0; ++t) c.any_lane<ruined>(t, equity[t], returns);
+    for (; t + 4 <= end; t += 4) {
+      if (!ruined && t > 0) {  // equity[t - 1] is the bar before (prev)
+        t = c.blocks(equity, returns, t, end);
+        break;
+      }
+      c.bar<0, ruined>(t, equity[t], returns);
+      c.bar<1, ruined>(t + 1, equity[t + 1], returns);
+      c.bar<2, ruined>(t + 2, equity[t + 2], returns);
+      c.bar<3, ruined>(t + 3, equity[t + 3], returns);
+    }
+    for (; t < end; ++t) c.any_lane<ruined>(t, equity[t], returns);
+    // Drawdown: four bars at a time skip the bookkeeping when none of them is a new peak or
+    // below the screen (most bars; a bar that is neither changes nothing).
+    for (t = first; t + 4 <= end; t += 4) {
+      const double a0 = equity[t], a1 = equity[t + 1], a2 = equity[t + 2], a3 = equity[t + 3];
+      const bool quiet = (static_cast<unsigned>(a0 < c.peak) & static_cast<unsigned>(a1 < c.peak) &
+                          static_cast<unsigned>(a2 < c.peak) & static_cast<unsigned>(a3 < c.peak) &
+                          static_cast<unsigned>(a0 > c.screen) &
+                          static_cast<unsigned>(a1 > c.screen) &
+                          static_cast<unsigned>(a2 > c.screen) &
+                          static_cast<unsigned>(a3 > c.screen)) != 0;
+      if (quiet) continue;
+      c.drawdown(t, a0);
+      c.drawdown(t + 1, a1);
+      c.drawdown(t + 2, a2);
+      c.drawdown(t + 3, a3);
+    }
+    for (; t < end; ++t) c.drawdown(t, equity[t]);
+    *this = c;
+  }
+
+  // Bars [t, end) of the curve, in order; the bars after `ruin_bar` (>= 0) return 0.
+  void add(const double* equity, double* returns, int64_t t, int64_t end, int64_t ruin_bar) {
+    const int64_t live_end = ruin_bar >= 0 ? std::min(end, ruin_bar + 1) : end;
+    run<false>(equity, returns, t, live_end);
+    run<true>(equity, returns, std::max(t, live_end), end);
+  }
+};
+
+void compute_metrics(const Config& cfg, const Account& acc, const Curve& curve,
+                     const double* equity, const double* returns, int64_t n, int64_t in_market,
                      Metrics& m) {
   const double a = cfg.bars_per_year;
   const double e0 = cfg.initial_capital;
   const double eT = n > 0 ? equity[n - 1] : e0;
-  // Per-bar returns: E_t / E_{t-1} - 1; 0 after the account is ruined (equity 0).
-  if (n > 0) returns[0] = equity[0] / e0 - 1.0;
-  for (int64_t t = 1; t < n; ++t) returns[t] = equity[t] / equity[t - 1] - 1.0;
-  if (ruin_bar >= 0) {
-    for (int64_t t = ruin_bar + 1; t < n; ++t) returns[t] = 0.0;
-  }
   const double mar_bar = cfg.mar / a;
-  Sum4 sum_r, sum_e, down;
+  const auto nd = static_cast<double>(n);
+  const double mean = n > 0 ? curve.sum_r.total() / nd : kNaN;
+  // Squared deviations from the mean: a second pass (the mean is known only now), reading the
+  // returns the first one wrote.
+  Sum4 ss;
   int64_t t = 0;
   for (; t + 4 <= n; t += 4) {
-    for (int k = 0; k < 4; ++k) {
-      const double r = returns[t + k];
-      sum_r.s[k] += r;
-      sum_e.s[k] += equity[t + k];
-      const double below = std::min(r - mar_bar, 0.0);
-      down.s[k] += below * below;
-    }
-  }
-  for (int k = 0; t < n; ++t, ++k) {
-    sum_r.s[k] += returns[t];
-    sum_e.s[k] += equity[t];
-    const double below = std::min(returns[t] - mar_bar, 0.0);
-    down.s[k] += below * below;
-  }
-  const auto nd = static_cast<double>(n);
-  const double mean = n > 0 ? sum_r.total() / nd : kNaN;
-  Sum4 ss;
-  for (t = 0; t + 4 <= n; t += 4) {
     for (int k = 0; k < 4; ++k) {
       const double d = returns[t + k] - mean;
       ss.s[k] += d * d;
@@ -364,34 +491,14 @@ void compute_metrics(const Config& cfg, const Account& acc, const double* equity
   const double sd = n > 1 ? std::sqrt(ss.total() / (nd - 1)) : kNaN;
   m.annual_vol = sd * std::sqrt(a);
   m.sharpe = sd > 0 ? (mean - cfg.risk_free / a) / sd * std::sqrt(a) : kNaN;
-  const double dd = n > 0 ? std::sqrt(down.total() / nd) : kNaN;
+  const double dd = n > 0 ? std::sqrt(curve.down.total() / nd) : kNaN;
   m.sortino = dd > 0 ? (mean - mar_bar) / dd * std::sqrt(a) : kNaN;
-  // Drawdown: deepest fall below the running peak (E0 included); its duration runs from that
-  // peak until equity regains it, or to the last bar. The exact ratio is computed only where a
-  // bar may set a new worst (a multiplication screens the others).
-  double peak = e0, worst = 0.0, screen = e0;
-  int64_t peak_bar = -1, worst_peak_bar = -1, worst_recovery = -1;
-  for (t = 0; t < n; ++t) {
-    const double e = equity[t];
-    if (e >= peak) {
-      if (worst_peak_bar == peak_bar && worst_recovery < 0 && worst < 0) worst_recovery = t;
-      peak = e;
-      peak_bar = t;
-      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
-    } else if (e <= screen) {
-      const double ddt = e / peak - 1.0;
-      if (ddt < worst) {
-        worst = ddt;
-        worst_peak_bar = peak_bar;
-        worst_recovery = -1;
-      }
-      screen = peak * (1.0 + worst) * (1.0 + 1e-12);
-    }
-  }
+  const double worst = curve.worst;
   m.max_drawdown = n > 0 ? worst : kNaN;
   m.max_drawdown_duration =
-      worst < 0 ? static_cast<double>((worst_recovery >= 0 ? worst_recovery : n - 1) -
-                                      worst_peak_bar)
+      worst < 0 ? static_cast<double>(
+                      (curve.worst_recovery >= 0 ? curve.worst_recovery : n - 1) -
+                      curve.worst_peak_bar)
                 : 0.0;
   m.calmar = worst < 0 ? m.cagr / std::fabs(worst) : kNaN;
   m.n_trades = acc.n_closed;
@@ -401,11 +508,45 @@ void compute_metrics(const Config& cfg, const Account& acc, const double* equity
   const double pnl_var = acc.n_closed > 1 ? acc.pnl_m2 / (acc.n_closed - 1) : kNaN;
   m.sqn = pnl_var > 0 ? std::sqrt(acc.n_closed) * acc.pnl_mean / std::sqrt(pnl_var) : kNaN;
   m.exposure = n > 0 ? static_cast<double>(in_market) / nd : kNaN;
-  const double sum_equity = sum_e.total();
+  const double sum_equity = curve.sum_e.total();
   m.turnover = sum_equity > 0 ? acc.traded_notional / (sum_equity / nd) : 0.0;
   m.costs = acc.costs;
   m.total_costs = 0.0;
   for (double c : acc.costs) m.total_costs += c;
+}
+
+// One pass over the prices: whether any is bad (<= 0 or +inf; NaN is a missing price, not a bad
+// one) and whether any close is missing. Branch-free, two bars per SSE2 instruction where
+// available; the slow loop that names the bar runs only when a price is bad.
+void scan_prices(const double* open, const double* close, int64_t n, bool* bad_price,
+                 bool* missing_close) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  unsigned bad = 0, missing = 0;
+  int64_t t = 0;
+#if defined(NSE_BT_SSE2)
+  const __m128d zero = _mm_setzero_pd();
+  const __m128d vinf = _mm_set1_pd(inf);
+  __m128d vbad = _mm_setzero_pd(), vmissing = _mm_setzero_pd();
+  for (; t + 2 <= n; t += 2) {
+    const __m128d o = _mm_loadu_pd(open + t);
+    const __m128d c = _mm_loadu_pd(close + t);
+    const __m128d bo = _mm_or_pd(_mm_cmple_pd(o, zero), _mm_cmpeq_pd(o, vinf));
+    const __m128d bc = _mm_or_pd(_mm_cmple_pd(c, zero), _mm_cmpeq_pd(c, vinf));
+    vbad = _mm_or_pd(vbad, _mm_or_pd(bo, bc));
+    vmissing = _mm_or_pd(vmissing, _mm_cmpunord_pd(c, c));
+  }
+  bad = static_cast<unsigned>(_mm_movemask_pd(vbad));
+  missing = static_cast<unsigned>(_mm_movemask_pd(vmissing));
+#endif
+  for (; t < n; ++t) {
+    const double o = open[t];
+    const double c = close[t];
+    bad |= static_cast<unsigned>(o <= 0) | static_cast<unsigned>(o == inf) |
+           static_cast<unsigned>(c <= 0) | static_cast<unsigned>(c == inf);
+    missing |= static_cast<unsigned>(c != c);  // NOLINT(misc-redundant-expression): NaN test
+  }
+  *bad_price = bad != 0;
+  *missing_close = missing != 0;
 }
 
 }  // namespace
@@ -414,32 +555,30 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
                   std::vector<double>& scratch_equity, std::vector<double>& scratch_returns,
                   Metrics* metrics) {
   const int64_t n = in.n;
-  // Prices: one branch-free pass (vectorisable) flags a bad price or a missing close; the
-  // slow loop that names the bar runs only when a price is bad.
-  bool bad_price = false, missing_close = false;
-  {
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    const double* open = in.open ? in.open : in.close;
-    unsigned bad = 0, missing = 0;
-    for (int64_t t = 0; t < n; ++t) {
-      const double o = open[t];
+  // Prices: a branch-free pass flags a bad price or a missing close; the slow loop that names
+  // the bar runs only when a price is bad. Signals check each segment's bars just before
+  // marking them (one pass over the prices, cache-warm for the fills); targets, whose own check
+  // comes second, check every bar first.
+  const double* open_or_close = in.open ? in.open : in.close;
+  auto bad_bar = [&](int64_t from, int64_t to) {
+    for (int64_t t = from; t < to; ++t) {
+      const double o = in.open ? in.open[t] : 1.0;
       const double c = in.close[t];
-      bad |= static_cast<unsigned>(o <= 0) | static_cast<unsigned>(o == inf) |
-             static_cast<unsigned>(c <= 0) | static_cast<unsigned>(c == inf);
-      missing |= static_cast<unsigned>(c != c);  // NOLINT(misc-redundant-expression): NaN test
+      if ((o <= 0) || (c <= 0) || std::isinf(o) || std::isinf(c)) {
+        return Status::Error("bar " + std::to_string(t) + ": prices must be > 0 and finite, " +
+                             "got open=" + std::to_string(in.open ? in.open[t] : kNaN) +
+                             ", close=" + std::to_string(c));
+      }
     }
-    bad_price = bad != 0;
-    missing_close = missing != 0;
-  }
-  const bool closes_complete = !missing_close;
-  for (int64_t t = 0; bad_price && t < n; ++t) {
-    const double o = in.open ? in.open[t] : 1.0;
-    const double c = in.close[t];
-    if ((o <= 0) || (c <= 0) || std::isinf(o) || std::isinf(c)) {
-      return Status::Error("bar " + std::to_string(t) + ": prices must be > 0 and finite, got " +
-                           "open=" + std::to_string(in.open ? in.open[t] : kNaN) +
-                           ", close=" + std::to_string(c));
-    }
+    return Status::Ok();
+  };
+  const bool scan_ahead = in.target != nullptr;
+  bool closes_complete = true;
+  if (scan_ahead) {
+    bool bad_price = false, missing_close = false;
+    scan_prices(open_or_close, in.close, n, &bad_price, &missing_close);
+    if (bad_price) return bad_bar(0, n);
+    closes_complete = !missing_close;
   }
   if (in.target) {
     const double lo = cfg.allow_short ? -1.0 : 0.0;
@@ -468,6 +607,11 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
   int64_t in_market = 0;
   int64_t ruin_bar = -1;
   const bool quiet = in.target == nullptr;  // signals are bytes that can be scanned 8 at a time
+  const uint8_t* sigs[4] = {};
+  int n_sigs = 0;
+  for (const uint8_t* sig : {in.entries, in.exits, in.short_entries, in.short_exits}) {
+    if (sig) sigs[n_sigs++] = sig;
+  }
 
   // Whether the close of bar u decides a new order: a new target weight, or a new position
   // state from the signals; the new value goes to *value.
@@ -481,6 +625,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     return next != state;
   };
 
+  Curve curve(cfg.initial_capital, cfg.mar / cfg.bars_per_year);
   int64_t t = 0;
   while (t < n) {
     // 1. The order decided at an earlier close fills at this bar's open (or close).
@@ -509,12 +654,11 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     if (ruin_bar < 0 && !pending) {
       for (int64_t u = t; u + 1 < n; ++u) {
         if (quiet && u + 8 < n) {  // skip 8 bars without any signal at once
-          uint64_t any = 0, w = 0;
-          for (const uint8_t* sig : {in.entries, in.exits, in.short_entries, in.short_exits}) {
-            if (sig) {
-              std::memcpy(&w, sig + u, sizeof w);
-              any |= w;
-            }
+          uint64_t any = 0;
+          for (int j = 0; j < n_sigs; ++j) {
+            uint64_t w = 0;
+            std::memcpy(&w, sigs[j] + u, sizeof w);
+            any |= w;
           }
           if (any == 0) {
             u += 7;
@@ -531,16 +675,21 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
       s = t;  // the waiting order may be replaced by this bar's signal
       if (t + 1 < n) decide = decision(t, &decided);
     }
-    // 3. Mark every bar of the segment to market at its close (fixed cash and position).
+    // 3. Mark every bar of the segment to market at its close (fixed cash and position), then
+    //    feed the segment to the curve's statistics while it is still in cache.
+    if (!scan_ahead) {
+      bool bad_price = false, missing_close = false;
+      scan_prices(open_or_close + t, in.close + t, s + 1 - t, &bad_price, &missing_close);
+      if (bad_price) return bad_bar(t, s + 1);
+      closes_complete = !missing_close;
+    }
     const double cash = acc.cash;
     const double shares = acc.shares;
     if (ruin_bar >= 0) {
-      for (int64_t u = t; u <= s; ++u) {
-        equity[u] = 0.0;
-        if (out.position) out.position[u] = 0.0;
-      }
+      std::fill(equity + t, equity + s + 1, 0.0);
+      if (out.position) std::fill(out.position + t, out.position + s + 1, 0.0);
     } else if (shares == 0) {
-      for (int64_t u = t; u <= s; ++u) equity[u] = cash;
+      std::fill(equity + t, equity + s + 1, cash);
       if (out.position) std::fill(out.position + t, out.position + s + 1, 0.0);
       for (int64_t u = s; u >= t; --u) {
         if (!std::isnan(in.close[u])) {
@@ -550,31 +699,51 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
       }
     } else {
       double mark = acc.mark;
-      for (int64_t u = t; u <= s; ++u) {
-        const double c = in.close[u];
-        if (closes_complete || !std::isnan(c)) mark = c;
-        const double e = cash + shares * mark;
-        equity[u] = e;
-        if (e <= 0) {  // ruin: equity 0 from here on
-          acc.mark = mark;
-          acc.check_ruin(mark, u);
-          ruin_bar = u;
-          equity[u] = 0.0;
-          for (int64_t v = u + 1; v <= s; ++v) equity[v] = 0.0;
-          if (out.position) {
-            std::fill(out.position + t, out.position + u, shares);
-            std::fill(out.position + u, out.position + s + 1, 0.0);
+      int64_t ruined = -1;  // the first bar whose equity is <= 0
+      if (closes_complete) {  // branch-free (vectorisable); the rare ruin is found afterwards
+        unsigned any_ruin = 0;
+        for (int64_t u = t; u <= s; ++u) {
+          const double e = cash + shares * in.close[u];
+          equity[u] = e;
+          any_ruin |= static_cast<unsigned>(e <= 0);
+        }
+        if (any_ruin != 0) {
+          for (ruined = t; equity[ruined] > 0; ++ruined) {
           }
-          in_market += u - t;
-          break;
+          mark = in.close[ruined];
+        } else {
+          mark = in.close[s];
+        }
+      } else {
+        for (int64_t u = t; u <= s; ++u) {
+          const double c = in.close[u];
+          if (!std::isnan(c)) mark = c;
+          const double e = cash + shares * mark;
+          equity[u] = e;
+          if (e <= 0) {
+            ruined = u;
+            break;
+          }
         }
       }
-      if (ruin_bar < 0) {
+      if (ruined >= 0) {  // ruin: equity 0 from here on
+        const int64_t u = ruined;
+        acc.mark = mark;
+        acc.check_ruin(mark, u);
+        ruin_bar = u;
+        std::fill(equity + u, equity + s + 1, 0.0);
+        if (out.position) {
+          std::fill(out.position + t, out.position + u, shares);
+          std::fill(out.position + u, out.position + s + 1, 0.0);
+        }
+        in_market += u - t;
+      } else {
         acc.mark = mark;
         if (out.position) std::fill(out.position + t, out.position + s + 1, shares);
         in_market += s + 1 - t;
       }
     }
+    if (metrics) curve.add(equity, returns, t, s + 1, ruin_bar);
     // 4. The close of bar s decides the order for the next bar.
     if (decide && ruin_bar < 0) {
       if (in.target) {
@@ -588,7 +757,7 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     t = s + 1;
   }
   if (acc.shares != 0 && ruin_bar < 0) acc.close_trade(n - 1, acc.shares * acc.mark);
-  if (metrics) compute_metrics(cfg, acc, equity, returns, n, in_market, ruin_bar, *metrics);
+  if (metrics) compute_metrics(cfg, acc, curve, equity, returns, n, in_market, *metrics);
   return Status::Ok();
 }
 

@@ -313,16 +313,19 @@ def _prepare(
         else:
             exprs.append(e.fill_null(False).cast(pl.Boolean).alias(f"__{name}"))
     try:
-        data = frame.select(exprs).collect()
+        # An eager frame is selected eagerly: the lazy engine's planning costs more than the
+        # select itself on a million rows.
+        data = df.select(exprs) if isinstance(df, pl.DataFrame) else frame.select(exprs).collect()
     except pl.exceptions.InvalidOperationError as exc:
         msg = f"signals could not be evaluated as the expected types: {exc}"
         raise TypeError(msg) from exc
-    data = data.with_row_index("__row")
     starts = _run_starts(data) if by is not None else None
     if starts is not None and len(starts) > 1:
         keys = data.get_column("__by").gather(starts)
         if keys.n_unique() != len(keys):  # a symbol in several runs: group the rows, stably
-            data = data.sort("__by", maintain_order=True, nulls_last=True)
+            # The input's row numbers go along (`__row`, see _row_numbers); rows in input order
+            # need no such column.
+            data = data.with_row_index("__row").sort("__by", maintain_order=True, nulls_last=True)
             starts = _run_starts(data)
     if ts is not None and data.height > 1:
         _check_time_order(data, ts, starts, by is not None)
@@ -333,13 +336,50 @@ def _prepare(
     return data, offsets
 
 
+def _row_numbers(data: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+    """The input frame's row numbers of rows of `data` (regrouped by symbol or in input order)."""
+    if "__row" in data.columns:
+        return data.get_column("__row").gather(rows).cast(pl.Int64)
+    return pl.Series(rows, dtype=pl.Int64)
+
+
+def _row_number(data: pl.DataFrame, row: int) -> int:
+    return int(_row_numbers(data, np.array([row], dtype=np.int64))[0])
+
+
 def _run_starts(data: pl.DataFrame) -> np.ndarray:
-    """Rows where the symbol differs from the row before (nulls compare equal to nulls), from
-    the run lengths (a shifted copy of a string column costs ~10x more)."""
-    lengths = data.get_column("__by").rle().struct.field("len").to_numpy()
+    """Rows where the symbol differs from the row before (nulls compare equal to nulls): for a
+    String column without nulls, natively from its Arrow string views; otherwise from the run
+    lengths (a shifted copy of a string column costs ~10x more)."""
+    column = data.get_column("__by")
+    starts = _string_run_starts(column)
+    if starts is not None:
+        return starts
+    lengths = column.rle().struct.field("len").to_numpy()
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     return starts
+
+
+def _string_run_starts(column: pl.Series) -> np.ndarray | None:
+    """Run starts of a String column without nulls, compared natively over its Arrow string
+    views (zero-copy); None when that layout is not what Polars exports."""
+    if column.dtype != pl.String or column.len() < 2 or column.null_count():
+        return None
+    import pyarrow as pa
+
+    arr = column.to_arrow(compat_level=pl.CompatLevel.newest())
+    if not isinstance(arr, pa.StringViewArray):
+        return None
+    buffers = arr.buffers()
+    views = np.frombuffer(buffers[1], dtype=np.uint8)[
+        16 * arr.offset : 16 * (arr.offset + len(arr))
+    ]
+    data = [
+        np.frombuffer(b, dtype=np.uint8) if b is not None else np.empty(0, np.uint8)
+        for b in buffers[2:]
+    ]
+    return _core.string_run_starts(views, data)
 
 
 def _check_time_order(
@@ -348,7 +388,7 @@ def _check_time_order(
     """Every bar has a time, strictly after the bar before it in the same symbol."""
     column = data.get_column("__ts")
     if column.null_count():
-        row = data.filter(pl.col("__ts").is_null())["__row"][0]
+        row = _row_number(data, int(column.is_null().arg_true()[0]))
         msg = f"`{ts}` is null in row {row}: every bar needs a time"
         raise ValueError(msg)
     physical = column.to_physical()
@@ -372,7 +412,7 @@ def _check_time_order(
     row = data.row(at, named=True)
     where = f" in symbol {row['__by']!r}" if grouped else ""
     msg = (
-        f"`{ts}` must increase strictly within each symbol: row {row['__row']}{where} "
+        f"`{ts}` must increase strictly within each symbol: row {_row_number(data, at)}{where} "
         f"({row['__ts']}) is not after the row before it; sort by time (e.g. "
         "df.sort(by, ts)) and remove duplicate bars first"
     )
@@ -382,10 +422,25 @@ def _check_time_order(
 def _numpy(data: pl.DataFrame, name: str, dtype: Any) -> np.ndarray:
     s = data.get_column(name)
     if dtype == np.uint8:
-        return s.cast(pl.UInt8).to_numpy()
+        return _bool_bytes(s)
     if s.null_count():
         s = s.fill_null(float("nan"))
     return s.to_numpy().astype(np.float64, copy=False)  # no nulls: a view of the column
+
+
+def _bool_bytes(s: pl.Series) -> np.ndarray:
+    """A Boolean column as one byte (0 or 1) per value, unpacked from its Arrow bitmap (a
+    fraction of the cost of a cast to UInt8); nulls, which the signals have none of, are 0."""
+    if s.null_count() or s.len() == 0:
+        return s.fill_null(value=False).cast(pl.UInt8).to_numpy()
+    import pyarrow as pa
+
+    arr = s.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    start = arr.offset
+    return np.unpackbits(bits, count=start + len(arr), bitorder="little")[start:]
 
 
 def _config(
@@ -429,8 +484,11 @@ def _config(
 
 def _metrics_frame(values: np.ndarray, names: list[str], keys: pl.DataFrame | None) -> pl.DataFrame:
     """Metric rows from the native array: NaN (undefined) becomes null; counts are integers."""
-    out = pl.from_numpy(values, schema=names).fill_nan(None)
-    out = out.cast({c: pl.Int64 for c in METRIC_DTYPES_INT})
+    columns = []
+    for i, name in enumerate(names):
+        column = pl.Series(name, values[:, i], dtype=pl.Float64, nan_to_null=True)
+        columns.append(column.cast(pl.Int64) if name in METRIC_DTYPES_INT else column)
+    out = pl.DataFrame(columns)
     if keys is not None:
         out = pl.concat([keys, out], how="horizontal")
     return out
@@ -634,7 +692,7 @@ def _name_group(message: str, data: pl.DataFrame, offsets: np.ndarray) -> str:
     row_index = int(offsets[g]) + t
     row = data.row(row_index, named=True)
     symbol = f"symbol {row['__by']!r}, " if "__by" in data.columns else ""
-    return f"{symbol}row {row['__row']}: {rest}"
+    return f"{symbol}row {_row_number(data, row_index)}: {rest}"
 
 
 def _group_keys(data: pl.DataFrame, offsets: np.ndarray, by: str | None) -> pl.DataFrame | None:
@@ -649,37 +707,37 @@ def _trades_frame(
 ) -> pl.DataFrame:
     """Trades with the frame's row numbers and times (exit columns null while open)."""
     entry, exit_ = tr["entry_row"], tr["exit_row"]
-    closed = exit_ >= 0
-    exit_or_0 = np.where(closed, exit_, 0)
+    is_open = tr["is_open"]
+    exit_or_0 = np.where(exit_ >= 0, exit_, 0)
+    open_rows = np.flatnonzero(is_open)  # at most one per symbol
+
+    def exit_column(values: Any) -> pl.Series:
+        column = values if isinstance(values, pl.Series) else pl.Series(values)
+        return column.scatter(open_rows, None) if open_rows.size else column
+
     cols: dict[str, Any] = {}
     if by is not None:
         cols[by] = data.get_column("__by").gather(entry)
     if "__ts" in data.columns:
         t = data.get_column("__ts")
         cols["entry_ts"] = t.gather(entry)
-        cols["exit_ts"] = t.gather(exit_or_0)
-    row = data.get_column("__row")
+        cols["exit_ts"] = exit_column(t.gather(exit_or_0))
     cols.update(
         {
             "direction": pl.Series(tr["direction"], dtype=pl.Int8),
-            "entry_row": row.gather(entry).cast(pl.Int64),
-            "exit_row": row.gather(exit_or_0).cast(pl.Int64),
+            "entry_row": _row_numbers(data, entry),
+            "exit_row": exit_column(_row_numbers(data, exit_or_0)),
             "entry_price": tr["entry_price"],
-            "exit_price": tr["exit_price"],
+            "exit_price": exit_column(tr["exit_price"]),
             "quantity": tr["quantity"],
             "pnl": tr["pnl"],
             "return": tr["return"],
-            "bars_held": pl.Series(exit_or_0 - entry, dtype=pl.Int64),
+            "bars_held": exit_column(pl.Series(exit_or_0 - entry, dtype=pl.Int64)),
             "costs": tr["costs"],
-            "is_open": pl.Series(tr["is_open"], dtype=pl.Boolean),
+            "is_open": pl.Series(is_open, dtype=pl.Boolean),
         }
     )
-    frame = pl.DataFrame(cols)
-    open_ = pl.col("is_open")
-    nulled = [c for c in ("exit_ts", "exit_row", "exit_price", "bars_held") if c in frame.columns]
-    return frame.with_columns(
-        pl.when(open_).then(None).otherwise(pl.col(c)).alias(c) for c in nulled
-    )
+    return pl.DataFrame(cols)
 
 
 def _grid_rows(strategy: str, grid: Any) -> tuple[list[tuple[float, ...]], int]:
