@@ -345,52 +345,6 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
   return result;
 }
 
-// Rows where a string column (Arrow string views: 16 bytes per row, the length, then the string
-// itself up to 12 bytes, else a 4-byte prefix, a buffer index and an offset) differs from the
-// row before: the run starts of the symbols, row 0 included. Equal views are equal strings;
-// differing views are compared by length and bytes (inline padding is not compared).
-py::array_t<int64_t> string_run_starts(const U8& views, const py::list& buffers) {
-  if (views.ndim() != 1 || views.size() % 16 != 0) {
-    throw py::value_error("internal: string views must be 16 bytes per row");
-  }
-  std::vector<U8> data;
-  for (const auto& b : buffers) data.push_back(b.cast<U8>());
-  const auto n = static_cast<int64_t>(views.size() / 16);
-  const uint8_t* v = views.data();
-  auto bytes = [&](const uint8_t* view, int32_t len) -> const uint8_t* {
-    if (len <= 12) return view + 4;
-    int32_t index = 0, offset = 0;
-    std::memcpy(&index, view + 8, 4);
-    std::memcpy(&offset, view + 12, 4);
-    const auto i = static_cast<size_t>(index);
-    if (index < 0 || i >= data.size() || offset < 0 ||
-        static_cast<int64_t>(offset) + len > static_cast<int64_t>(data[i].size())) {
-      throw py::value_error("internal: a string view points outside its data buffers");
-    }
-    return data[i].data() + offset;
-  };
-  std::vector<int64_t> starts;
-  if (n > 0) starts.push_back(0);
-  for (int64_t t = 1; t < n; ++t) {
-    const uint8_t* a = v + 16 * (t - 1);
-    const uint8_t* b = v + 16 * t;
-    uint64_t wa[2], wb[2];  // the views as two words each: no library call per row
-    std::memcpy(wa, a, 16);
-    std::memcpy(wb, b, 16);
-    if (wa[0] == wb[0] && wa[1] == wb[1]) continue;
-    int32_t la = 0, lb = 0;
-    std::memcpy(&la, a, 4);
-    std::memcpy(&lb, b, 4);
-    if (la < 0 || lb < 0) throw py::value_error("internal: negative string length");
-    if (la != lb || std::memcmp(bytes(a, la), bytes(b, lb), static_cast<size_t>(la)) != 0) {
-      starts.push_back(t);
-    }
-  }
-  py::array_t<int64_t> out(static_cast<py::ssize_t>(starts.size()));
-  std::copy(starts.begin(), starts.end(), out.mutable_data());
-  return out;
-}
-
 py::list strategy_names() {
   py::list out;
   for (const char* name : {"sma_cross", "ema_cross", "rsi", "macd_cross", "bbands"}) {
@@ -418,7 +372,5 @@ void register_backtest(py::module_& m) {
         "A named strategy's parameter grid x every group: one metrics row per (group, set); "
         "with want_returns, also the (sets x rows) matrix of per-bar returns.");
   m.def("backtest_strategies", &bt::strategy_names, "Strategies of backtest_sweep, with params.");
-  m.def("string_run_starts", &bt::string_run_starts, py::arg("views"), py::arg("buffers"),
-        "Rows where an Arrow string-view column differs from the row before (row 0 included).");
 }
 }  // namespace nse

@@ -326,6 +326,41 @@ py::list compute_segments(const std::string& name, const py::list& inputs,
   return export_outputs(def, std::move(result));
 }
 
+// The rows where a key column differs from the row before (nulls equal to nulls), row 0
+// included: the run starts that the by= path reads (read_group_runs), for the backtester's
+// symbol runs. Input: (schema capsule, array capsule) or an array-stream capsule, read in place.
+py::array_t<int64_t> group_run_starts(const py::object& input) {
+  std::unique_ptr<StreamChunks> stream;
+  const ArrowSchema* schema;
+  ArrowArray* single = nullptr;
+  ArrowArray* const* chunks;
+  size_t n_chunks;
+  if (py::isinstance<py::tuple>(input)) {
+    auto pair = input.cast<py::tuple>();
+    schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
+    single = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
+    chunks = &single;
+    n_chunks = 1;
+  } else {
+    stream = std::make_unique<StreamChunks>();
+    read_stream(capsule_pointer<ArrowArrayStream>(input, "arrow_array_stream"), stream.get());
+    schema = &stream->schema;
+    chunks = stream->pointers.data();
+    n_chunks = stream->pointers.size();
+  }
+  GroupRuns runs;
+  Status s;
+  {
+    py::gil_scoped_release release;
+    s = read_group_runs(*schema, chunks, n_chunks, schema->name ? schema->name : "", &runs);
+  }
+  if (!s.ok) throw py::value_error(s.message);
+  const size_t n_runs = runs.starts.size() - 1;  // the last entry is the row count
+  py::array_t<int64_t> out(static_cast<py::ssize_t>(n_runs));
+  std::copy(runs.starts.begin(), runs.starts.end() - 1, out.mutable_data());
+  return out;
+}
+
 }  // namespace
 
 void register_backtest(py::module_& m);  // kernels/backtest_module.cpp
@@ -350,6 +385,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("supported_isas", &nse::supported_isas, "Instruction sets this CPU and build can use.");
   m.def("compute_numpy", &nse::compute_numpy, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
+  m.def("group_run_starts", &nse::group_run_starts, py::arg("input"),
+        "Rows where an integer or string key column differs from the row before (row 0 "
+        "included; nulls equal nulls), from an Arrow array or stream read in place.");
   m.def("compute_arrow", &nse::compute_arrow, py::arg("name"), py::arg("inputs"),
         py::arg("kwargs"));
   m.def("compute_segments", &nse::compute_segments, py::arg("name"), py::arg("inputs"),

@@ -349,37 +349,15 @@ def _row_number(data: pl.DataFrame, row: int) -> int:
 
 def _run_starts(data: pl.DataFrame) -> np.ndarray:
     """Rows where the symbol differs from the row before (nulls compare equal to nulls): for a
-    String column without nulls, natively from its Arrow string views; otherwise from the run
-    lengths (a shifted copy of a string column costs ~10x more)."""
+    String or integer column natively, read in place by the by= path's key scan; otherwise
+    from the run lengths (a shifted copy of a string column costs ~10x more)."""
     column = data.get_column("__by")
-    starts = _string_run_starts(column)
-    if starts is not None:
-        return starts
+    if column.dtype == pl.String or column.dtype.is_integer():
+        return _core.group_run_starts(column.__arrow_c_stream__())
     lengths = column.rle().struct.field("len").to_numpy()
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     return starts
-
-
-def _string_run_starts(column: pl.Series) -> np.ndarray | None:
-    """Run starts of a String column without nulls, compared natively over its Arrow string
-    views (zero-copy); None when that layout is not what Polars exports."""
-    if column.dtype != pl.String or column.len() < 2 or column.null_count():
-        return None
-    import pyarrow as pa
-
-    arr = column.to_arrow(compat_level=pl.CompatLevel.newest())
-    if not isinstance(arr, pa.StringViewArray):
-        return None
-    buffers = arr.buffers()
-    views = np.frombuffer(buffers[1], dtype=np.uint8)[
-        16 * arr.offset : 16 * (arr.offset + len(arr))
-    ]
-    data = [
-        np.frombuffer(b, dtype=np.uint8) if b is not None else np.empty(0, np.uint8)
-        for b in buffers[2:]
-    ]
-    return _core.string_run_starts(views, data)
 
 
 def _check_time_order(

@@ -110,12 +110,13 @@ def _rle_starts(s: pl.Series) -> np.ndarray:
     return np.r_[0, np.cumsum(lengths[:-1])].astype(np.int64)
 
 
-def test_symbol_runs_from_string_views_match_rle() -> None:
-    """The groups of `by` (a String column without nulls) come from a native comparison of the
-    column's Arrow string views: short strings inline, long ones in data buffers, the empty
-    string, equal prefixes, a sliced and a chunked column. Each must give the run starts of
-    Polars' rle; a column with nulls takes the rle path."""
-    from nse_polars.backtest import _run_starts, _string_run_starts
+def test_symbol_runs_from_the_key_scan_match_rle() -> None:
+    """The groups of `by` (String or integer) come from the native key scan of the by= path
+    (kernels/arrow_io.cpp, read_group_runs) over the column's Arrow buffers: short strings
+    inline, long ones in data buffers, the empty string, equal prefixes, nulls, integer widths,
+    a sliced and a chunked column. Each must give the run starts of Polars' rle."""
+    from nse_polars import _core
+    from nse_polars.backtest import _run_starts
 
     rng = np.random.default_rng(3)
     short = [f"S{i}" for i in range(50)]
@@ -128,12 +129,16 @@ def test_symbol_runs_from_string_views_match_rle() -> None:
             cases.append(pl.Series("__by", values))
     base = pl.Series("__by", np.repeat(long_[:10] + short[:10], 100))
     cases += [base.slice(37, 1500), pl.concat([base, base], rechunk=False)]
-    native = 0
+    cases.append(pl.Series("__by", ["x", None, None, "x", "x", None]))
+    for dtype in (pl.Int8, pl.UInt16, pl.Int32, pl.UInt64):
+        keys = np.repeat(rng.integers(0, 4, 30), rng.integers(1, 6, 30))
+        cases.append(pl.Series("__by", keys).cast(dtype))
+        cases.append(pl.Series("__by", [1, None, None, 1, 2, 2, None]).cast(dtype).slice(1))
     for s in cases:
-        got = _run_starts(pl.DataFrame({"__by": s}))
-        assert np.array_equal(got, _rle_starts(s)), s.head(5).to_list()
-        native += _string_run_starts(s) is not None
-    assert native >= len(cases) - 1, "the string-view path should apply to String columns"
-    with_nulls = pl.Series("__by", ["x", None, None, "x", "x", None])
-    assert _string_run_starts(with_nulls) is None
-    assert np.array_equal(_run_starts(pl.DataFrame({"__by": with_nulls})), [0, 1, 3, 5])
+        want = _rle_starts(s) if s.len() else np.empty(0, np.int64)
+        assert np.array_equal(_core.group_run_starts(s.__arrow_c_stream__()), want), s.head(5)
+        assert np.array_equal(_run_starts(pl.DataFrame({"__by": s})), want)
+    assert (
+        _core.group_run_starts(pl.Series("__by", [], dtype=pl.String).__arrow_c_stream__()).size
+        == 0
+    )
