@@ -1,9 +1,9 @@
 """Bar validation for :mod:`nse_polars.ohlcv`: named rules, a policy and a report.
 
 Every rule is a Polars expression over the whole frame; duplicates and ordering are found with
-one sort by ``(symbol, ts, reading order)``. Nothing is dropped, changed or reordered without a
-row in the report saying which source line it came from, which rules it broke and what was
-done to it.
+one stable sort by ``(symbol, ts)`` of an Int64 key (skipped when the rows are in order).
+Nothing is dropped, changed or reordered without a row in the report saying which source line
+it came from, which rules it broke and what was done to it.
 """
 
 from __future__ import annotations
@@ -112,6 +112,11 @@ def validate_frame(
     """Apply the rules; return ``(data sorted by symbol and ts, report)`` or raise.
 
     `source` and `line` name provenance columns of `df` (kept in the data), or are None.
+
+    The work is done on small columns beside `df` (rule flags, row numbers, one Int64 sort
+    key): the order by ``(symbol, ts)`` is found without moving `df` (not at all when the rows
+    are already in order), and `df` itself is gathered once for the data and once, for the
+    flagged rows only, for the report.
     """
     if on_invalid not in ("raise", "drop", "repair"):
         raise ValueError(f"`on_invalid` must be 'raise', 'drop' or 'repair', got {on_invalid!r}")
@@ -121,7 +126,15 @@ def validate_frame(
     o, h, lo, c, v = (pl.col(n) for n in (*_PRICES, "volume"))
     price_ok = pl.all_horizontal([(pl.col(p).is_finite() & (pl.col(p) > 0)) for p in _PRICES])
     price_ok = price_ok.fill_null(False)
-    work = df.with_row_index("__row").with_columns(
+    row_rules = (
+        "price_finite_positive",
+        "high_ge_low",
+        "high_ge_open_close",
+        "low_le_open_close",
+        "volume_non_negative",
+    )
+    # Every row rule in one pass over df, as Boolean columns beside it.
+    flags = df.select(
         (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
         (~price_ok).alias("price_finite_positive"),
         (price_ok & (h < lo)).alias("high_ge_low"),
@@ -130,43 +143,46 @@ def validate_frame(
         (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
             "volume_non_negative"
         ),
-    )
-    keyless = work.filter(pl.col("key_present"))
-    keyed = _sort_by_symbol_time(work.filter(~pl.col("key_present")))
+    ).with_row_index("__row")
+    has_keyless = bool(flags["key_present"].any())
+    keys = df.select("symbol", "ts").with_row_index("__row")
+    if has_keyless:
+        keys = keys.filter(~flags["key_present"])
+    keys, symbol_id, moved = _order_by_symbol_time(keys)
+    n_keyed = keys.height
 
-    same_key = (
-        (pl.col("symbol") == pl.col("symbol").shift(1)) & (pl.col("ts") == pl.col("ts").shift(1))
-    ).fill_null(False)
-    keyed = keyed.with_columns(same_key.alias("__same_key"))
-    in_run = pl.col("__same_key") | pl.col("__same_key").shift(-1).fill_null(False)
-    runs = keyed.with_columns((~pl.col("__same_key")).cum_sum().alias("__run")).filter(in_run)
-    if runs.height:
+    # Duplicates: in (symbol, ts) order, equal keys are neighbours, in reading order.
+    ts_phys = keys["ts"].to_physical()
+    same_key = ((symbol_id == symbol_id.shift(1)) & (ts_phys == ts_phys.shift(1))).fill_null(False)
+    duplicate_exact = pl.Series("duplicate_exact", [False] * n_keyed, dtype=pl.Boolean)
+    duplicate_conflict = duplicate_exact.alias("duplicate_conflict")
+    if same_key.any():
+        in_run = same_key | same_key.shift(-1).fill_null(False)
+        positions = in_run.arg_true()
+        runs = (
+            df.select("symbol", "ts", *value_cols)
+            .gather(keys["__row"].gather(positions))
+            .with_columns(
+                (~same_key).cum_sum().gather(positions).alias("__run"),
+                positions.alias("__pos"),
+            )
+        )
         runs = runs.with_columns(
             (~pl.struct("symbol", "ts", *value_cols).is_first_distinct()).alias("__exact")
         )
         conflict_runs = (
             runs.filter(~pl.col("__exact")).group_by("__run").len().filter(pl.col("len") > 1)
         )
-        exact_rows = runs.filter(pl.col("__exact"))["__row"]
-        conflict_rows = runs.filter(
+        exact_pos = runs.filter(pl.col("__exact"))["__pos"]
+        conflict_pos = runs.filter(
             ~pl.col("__exact") & pl.col("__run").is_in(conflict_runs["__run"].implode())
-        )["__row"]
-        keyed = keyed.with_columns(
-            pl.col("__row").is_in(exact_rows.implode()).alias("duplicate_exact"),
-            pl.col("__row").is_in(conflict_rows.implode()).alias("duplicate_conflict"),
-        )
-    else:
-        keyed = keyed.with_columns(
-            pl.lit(False).alias("duplicate_exact"), pl.lit(False).alias("duplicate_conflict")
-        )
+        )["__pos"]
+        duplicate_exact = duplicate_exact.scatter(exact_pos, True)
+        duplicate_conflict = duplicate_conflict.scatter(conflict_pos, True)
+
+    keyed = flags.gather(keys["__row"]) if (moved or has_keyless) else flags
+    keyed = keyed.with_columns(duplicate_exact, duplicate_conflict, symbol_id.alias("__symbol"))
     # Exact copies are reported once, as copies; the kept first copy carries the row rules.
-    row_rules = (
-        "price_finite_positive",
-        "high_ge_low",
-        "high_ge_open_close",
-        "low_le_open_close",
-        "volume_non_negative",
-    )
     keyed = keyed.with_columns(
         [(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules]
     )
@@ -182,7 +198,7 @@ def validate_frame(
     # it has a later ts. In (symbol, ts) order that is: some later row of the same symbol has
     # a smaller reading position. Keys pack (symbol rank, position) so one reverse cumulative
     # minimum serves all symbols at once.
-    rank = (pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).cum_sum()
+    rank = (pl.col("__symbol") != pl.col("__symbol").shift(1)).fill_null(True).cum_sum()
     key = pl.when(~pl.col("__dropped")).then(
         rank.cast(pl.UInt64) * (1 << 32) + pl.col("__row").cast(pl.UInt64)
     )
@@ -191,7 +207,10 @@ def validate_frame(
     keyed = keyed.with_columns((~pl.col("__dropped") & (later_min < key)).alias("time_sorted"))
 
     rule_names = list(RULES)
-    flagged_keyed = keyed.filter(pl.any_horizontal([pl.col(r) for r in rule_names[1:]]))
+    flagged = keyed.filter(pl.any_horizontal([pl.col(r) for r in rule_names[1:]]))
+    flagged_keyed = df.gather(flagged["__row"]).hstack(
+        flagged.select("__row", *rule_names, "__dropped", "__repaired")
+    )
     if on_invalid == "raise":
         action = pl.lit("rejected")
     else:
@@ -209,6 +228,8 @@ def validate_frame(
         repaired_open.alias("new_open"),
         repaired_close.alias("new_close"),
     )
+    keyless = flags.filter(pl.col("key_present"))
+    keyless = df.gather(keyless["__row"]).hstack(keyless)
     report_keyless = keyless.with_columns(
         [pl.lit(False).alias(r) for r in rule_names[1:3]] + [pl.lit(False).alias("time_sorted")]
     ).with_columns(
@@ -224,11 +245,16 @@ def validate_frame(
     if on_invalid == "raise" and report.height:
         raise OHLCVValidationError(_error_message(report), report)
 
-    data = keyed.filter(~pl.col("__dropped"))
+    kept = keyed.select("__row", "__dropped", "__repaired").filter(~pl.col("__dropped"))
+    if kept.height == df.height and not moved:
+        data = df  # nothing dropped, nothing moved
+    else:
+        data = df.gather(kept["__row"])
     if on_invalid == "repair":
+        fix = kept["__repaired"]
         data = data.with_columns(
-            pl.when(pl.col("__repaired")).then(o.clip(lo, h)).otherwise(o).alias("open"),
-            pl.when(pl.col("__repaired")).then(c.clip(lo, h)).otherwise(c).alias("close"),
+            pl.when(fix).then(o.clip(lo, h)).otherwise(o).alias("open"),
+            pl.when(fix).then(c.clip(lo, h)).otherwise(c).alias("close"),
         )
     data = data.select(df.columns)
     return data.with_columns(pl.col("symbol").set_sorted()), report
@@ -264,12 +290,21 @@ def sort_key(frame: pl.DataFrame, by: str = "symbol") -> tuple[pl.Series, int, i
     return (rank * span + (micros - t_min)).alias("__key"), span, t_min
 
 
-def _sort_by_symbol_time(frame: pl.DataFrame) -> pl.DataFrame:
-    """Stable sort by (symbol, ts): equal keys keep their order (reading order)."""
-    packed = sort_key(frame)
+def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, bool]:
+    """`keys` (``__row, symbol, ts``, no nulls) in a stable (symbol, ts) order: equal keys
+    keep their reading order. Returns the ordered frame, a per-row series equal exactly when
+    the symbols are equal, and whether any row moved (rows already in order are not moved)."""
+    packed = sort_key(keys)
     if packed is None:  # pragma: no cover  (thousands of symbols over thousands of years)
-        return frame.sort(["symbol", "ts", "__row"])
-    return frame.with_columns(packed[0]).sort("__key", maintain_order=True).drop("__key")
+        ordered = keys.sort(["symbol", "ts", "__row"])
+        moved = not ordered["__row"].equals(keys["__row"])
+        return ordered, ordered["symbol"], moved
+    key, span, _ = packed
+    moved = bool((key.diff() < 0).any())
+    if moved:
+        order = key.to_frame("k").with_row_index("i").sort("k", maintain_order=True)["i"]
+        keys, key = keys.gather(order), key.gather(order)
+    return keys, key // span, moved
 
 
 def _report_rows(
