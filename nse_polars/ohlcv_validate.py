@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import polars as pl
 
 __all__ = [
@@ -148,23 +149,24 @@ def validate_frame(
     keys = df.select("symbol", "ts").with_row_index("__row")
     if has_keyless:
         keys = keys.filter(~flags["key_present"])
-    keys, symbol_id, moved = _order_by_symbol_time(keys)
-    n_keyed = keys.height
+    # Row numbers, symbols (as ranks) and ts in (symbol, ts) order; flags stay in reading
+    # order, and what is found in sorted order is scattered back to the rows.
+    rows, symbol_id, ts_phys = _order_by_symbol_time(keys)
+    n = df.height
 
     # Duplicates: in (symbol, ts) order, equal keys are neighbours, in reading order.
-    ts_phys = keys["ts"].to_physical()
     same_key = ((symbol_id == symbol_id.shift(1)) & (ts_phys == ts_phys.shift(1))).fill_null(False)
-    duplicate_exact = pl.Series("duplicate_exact", [False] * n_keyed, dtype=pl.Boolean)
+    duplicate_exact = pl.repeat(False, n, eager=True).alias("duplicate_exact")
     duplicate_conflict = duplicate_exact.alias("duplicate_conflict")
     if same_key.any():
         in_run = same_key | same_key.shift(-1).fill_null(False)
         positions = in_run.arg_true()
         runs = (
             df.select("symbol", "ts", *value_cols)
-            .gather(keys["__row"].gather(positions))
+            .gather(rows.gather(positions))
             .with_columns(
                 (~same_key).cum_sum().gather(positions).alias("__run"),
-                positions.alias("__pos"),
+                rows.gather(positions).alias("__at"),
             )
         )
         runs = runs.with_columns(
@@ -173,44 +175,50 @@ def validate_frame(
         conflict_runs = (
             runs.filter(~pl.col("__exact")).group_by("__run").len().filter(pl.col("len") > 1)
         )
-        exact_pos = runs.filter(pl.col("__exact"))["__pos"]
-        conflict_pos = runs.filter(
+        exact_at = runs.filter(pl.col("__exact"))["__at"]
+        conflict_at = runs.filter(
             ~pl.col("__exact") & pl.col("__run").is_in(conflict_runs["__run"].implode())
-        )["__pos"]
-        duplicate_exact = duplicate_exact.scatter(exact_pos, True)
-        duplicate_conflict = duplicate_conflict.scatter(conflict_pos, True)
+        )["__at"]
+        duplicate_exact = duplicate_exact.scatter(exact_at, True)
+        duplicate_conflict = duplicate_conflict.scatter(conflict_at, True)
 
-    keyed = flags.gather(keys["__row"]) if (moved or has_keyless) else flags
-    keyed = keyed.with_columns(duplicate_exact, duplicate_conflict, symbol_id.alias("__symbol"))
+    work = flags.with_columns(duplicate_exact, duplicate_conflict)
     # Exact copies are reported once, as copies; the kept first copy carries the row rules.
-    keyed = keyed.with_columns(
-        [(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules]
-    )
-    drop_rules = ["duplicate_exact", "duplicate_conflict", "price_finite_positive"]
-    drop_rules += ["high_ge_low", "volume_non_negative"]
+    work = work.with_columns([(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules])
+    drop_rules = ["key_present", "duplicate_exact", "duplicate_conflict"]
+    drop_rules += ["price_finite_positive", "high_ge_low", "volume_non_negative"]
     if on_invalid != "repair":
         drop_rules += list(_REPAIRABLE)
     dropped = pl.any_horizontal([pl.col(r) for r in drop_rules])
     repaired = ~dropped & pl.any_horizontal([pl.col(r) for r in _REPAIRABLE])
-    keyed = keyed.with_columns(dropped.alias("__dropped"), repaired.alias("__repaired"))
+    work = work.with_columns(dropped.alias("__dropped"), repaired.alias("__repaired"))
 
     # time_sorted: a kept row is out of order when a kept row of the same symbol read before
     # it has a later ts. In (symbol, ts) order that is: some later row of the same symbol has
     # a smaller reading position. Keys pack (symbol rank, position) so one reverse cumulative
     # minimum serves all symbols at once.
-    rank = (pl.col("__symbol") != pl.col("__symbol").shift(1)).fill_null(True).cum_sum()
-    key = pl.when(~pl.col("__dropped")).then(
-        rank.cast(pl.UInt64) * (1 << 32) + pl.col("__row").cast(pl.UInt64)
+    rows_np = rows.to_numpy()
+    dropped_np = work["__dropped"].to_numpy()
+    dropped_sorted = dropped_np[rows_np]
+    rank = (symbol_id != symbol_id.shift(1)).fill_null(True).cum_sum().to_numpy()
+    key = np.where(
+        dropped_sorted,
+        np.uint64(_MAX_KEY),
+        rank.astype(np.uint64) * np.uint64(1 << 32) + rows_np.astype(np.uint64),
     )
-    key = key.fill_null(_MAX_KEY)
-    later_min = key.reverse().cum_min().reverse().shift(-1).fill_null(_MAX_KEY)
-    keyed = keyed.with_columns((~pl.col("__dropped") & (later_min < key)).alias("time_sorted"))
+    later_min = np.empty_like(key)
+    if key.size:
+        later_min[:-1] = np.minimum.accumulate(key[::-1])[::-1][1:]
+        later_min[-1] = _MAX_KEY
+    time_sorted = np.zeros(n, dtype=bool)
+    time_sorted[rows_np] = ~dropped_sorted & (later_min < key)
+    work = work.with_columns(pl.Series("time_sorted", time_sorted))
 
     rule_names = list(RULES)
-    flagged = keyed.filter(pl.any_horizontal([pl.col(r) for r in rule_names[1:]]))
-    flagged_keyed = df.gather(flagged["__row"]).hstack(
-        flagged.select("__row", *rule_names, "__dropped", "__repaired")
+    flagged = work.filter(
+        ~pl.col("key_present") & pl.any_horizontal([pl.col(r) for r in rule_names[1:]])
     )
+    flagged_keyed = df.gather(flagged["__row"]).hstack(flagged)
     if on_invalid == "raise":
         action = pl.lit("rejected")
     else:
@@ -245,17 +253,30 @@ def validate_frame(
     if on_invalid == "raise" and report.height:
         raise OHLCVValidationError(_error_message(report), report)
 
-    kept = keyed.select("__row", "__dropped", "__repaired").filter(~pl.col("__dropped"))
-    if kept.height == df.height and not moved:
+    kept = rows_np[~dropped_sorted]
+    if kept.size == n and not (kept[1:] < kept[:-1]).any():
         data = df  # nothing dropped, nothing moved
     else:
-        data = df.gather(kept["__row"])
+        data = df.gather(pl.Series(kept))
     if on_invalid == "repair":
-        fix = kept["__repaired"]
-        data = data.with_columns(
-            pl.when(fix).then(o.clip(lo, h)).otherwise(o).alias("open"),
-            pl.when(fix).then(c.clip(lo, h)).otherwise(c).alias("close"),
-        )
+        fix = work["__repaired"].to_numpy()[kept]
+        prices = [data.schema[p] for p in _PRICES]
+        if all(dt == pl.Float64 for dt in prices):
+            # Only the repaired rows change: clamp those and write them in place.
+            at = pl.Series(np.flatnonzero(fix))
+            if at.len():
+                part = data.select(_PRICES).gather(at)
+                clamped = part.select(o.clip(lo, h), c.clip(lo, h))
+                data = data.with_columns(
+                    data["open"].scatter(at, clamped["open"]),
+                    data["close"].scatter(at, clamped["close"]),
+                )
+        else:
+            fix_s = pl.Series(fix)
+            data = data.with_columns(
+                pl.when(fix_s).then(o.clip(lo, h)).otherwise(o).alias("open"),
+                pl.when(fix_s).then(c.clip(lo, h)).otherwise(c).alias("close"),
+            )
     data = data.select(df.columns)
     return data.with_columns(pl.col("symbol").set_sorted()), report
 
@@ -290,21 +311,22 @@ def sort_key(frame: pl.DataFrame, by: str = "symbol") -> tuple[pl.Series, int, i
     return (rank * span + (micros - t_min)).alias("__key"), span, t_min
 
 
-def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, bool]:
-    """`keys` (``__row, symbol, ts``, no nulls) in a stable (symbol, ts) order: equal keys
-    keep their reading order. Returns the ordered frame, a per-row series equal exactly when
-    the symbols are equal, and whether any row moved (rows already in order are not moved)."""
+def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Row numbers, symbol ids (equal exactly when the symbols are) and physical ts of `keys`
+    (``__row, symbol, ts``, no nulls) in a stable (symbol, ts) order: equal keys keep their
+    reading order. Rows already in order are not moved; otherwise a stable sort of the Int64
+    key (numpy's, which runs in near-linear time on the few sorted runs of bar files)."""
     packed = sort_key(keys)
     if packed is None:  # pragma: no cover  (thousands of symbols over thousands of years)
         ordered = keys.sort(["symbol", "ts", "__row"])
-        moved = not ordered["__row"].equals(keys["__row"])
-        return ordered, ordered["symbol"], moved
+        return ordered["__row"], ordered["symbol"], ordered["ts"].to_physical()
     key, span, _ = packed
-    moved = bool((key.diff() < 0).any())
-    if moved:
-        order = key.to_frame("k").with_row_index("i").sort("k", maintain_order=True)["i"]
-        keys, key = keys.gather(order), key.gather(order)
-    return keys, key // span, moved
+    rows, ts_phys = keys["__row"], keys["ts"].to_physical()
+    k = key.to_numpy()
+    if k.size > 1 and (k[1:] < k[:-1]).any():
+        order = pl.Series(np.argsort(k, kind="stable"))
+        rows, key, ts_phys = rows.gather(order), key.gather(order), ts_phys.gather(order)
+    return rows, key // span, ts_phys
 
 
 def _report_rows(
