@@ -134,17 +134,21 @@ def validate_frame(
         "low_le_open_close",
         "volume_non_negative",
     )
-    # Every row rule in one pass over df, as Boolean columns beside it.
-    flags = df.select(
-        (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
-        (~price_ok).alias("price_finite_positive"),
-        (price_ok & (h < lo)).alias("high_ge_low"),
-        (price_ok & (h < pl.max_horizontal(o, c))).alias("high_ge_open_close"),
-        (price_ok & (lo > pl.min_horizontal(o, c))).alias("low_le_open_close"),
-        (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
-            "volume_non_negative"
-        ),
-    ).with_row_index("__row")
+    # Every row rule in one pass over df, as Boolean columns beside it (numpy for Float64
+    # columns: nulls read as NaN, which fail the same checks; volume's nulls are masked).
+    if all(df.schema[name] == pl.Float64 for name in (*_PRICES, "volume")):
+        flags = _row_flags(df).with_row_index("__row")
+    else:
+        flags = df.select(
+            (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
+            (~price_ok).alias("price_finite_positive"),
+            (price_ok & (h < lo)).alias("high_ge_low"),
+            (price_ok & (h < pl.max_horizontal(o, c))).alias("high_ge_open_close"),
+            (price_ok & (lo > pl.min_horizontal(o, c))).alias("low_le_open_close"),
+            (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
+                "volume_non_negative"
+            ),
+        ).with_row_index("__row")
     has_keyless = bool(flags["key_present"].any())
     keys = df.select("symbol", "ts").with_row_index("__row")
     if has_keyless:
@@ -200,7 +204,8 @@ def validate_frame(
     rows_np = rows.to_numpy()
     dropped_np = work["__dropped"].to_numpy()
     dropped_sorted = dropped_np[rows_np]
-    rank = (symbol_id != symbol_id.shift(1)).fill_null(True).cum_sum().to_numpy()
+    symbol_np = symbol_id.to_numpy()
+    rank = np.cumsum(np.concatenate([[True], symbol_np[1:] != symbol_np[:-1]]))
     key = np.where(
         dropped_sorted,
         np.uint64(_MAX_KEY),
@@ -311,6 +316,26 @@ def sort_key(frame: pl.DataFrame, by: str = "symbol") -> tuple[pl.Series, int, i
     return (rank * span + (micros - t_min)).alias("__key"), span, t_min
 
 
+def _row_flags(df: pl.DataFrame) -> pl.DataFrame:
+    """The row rules of :func:`validate_frame` for Float64 prices and volume, in numpy."""
+    o, h, lo, c, v = (df[n].to_numpy() for n in (*_PRICES, "volume"))
+    with np.errstate(invalid="ignore"):
+        price_ok = np.ones(df.height, dtype=bool)
+        for x in (o, h, lo, c):
+            price_ok &= np.isfinite(x) & (x > 0)
+        volume_bad = ~df["volume"].is_null().to_numpy() & ~(np.isfinite(v) & (v >= 0))
+        return pl.DataFrame(
+            {
+                "key_present": (df["symbol"].is_null() | df["ts"].is_null()),
+                "price_finite_positive": ~price_ok,
+                "high_ge_low": price_ok & (h < lo),
+                "high_ge_open_close": price_ok & (h < np.maximum(o, c)),
+                "low_le_open_close": price_ok & (lo > np.minimum(o, c)),
+                "volume_non_negative": volume_bad,
+            }
+        )
+
+
 def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Row numbers, symbol ids (equal exactly when the symbols are) and physical ts of `keys`
     (``__row, symbol, ts``, no nulls) in a stable (symbol, ts) order: equal keys keep their
@@ -324,8 +349,10 @@ def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.
     rows, ts_phys = keys["__row"], keys["ts"].to_physical()
     k = key.to_numpy()
     if k.size > 1 and (k[1:] < k[:-1]).any():
-        order = pl.Series(np.argsort(k, kind="stable"))
-        rows, key, ts_phys = rows.gather(order), key.gather(order), ts_phys.gather(order)
+        order = np.argsort(k, kind="stable")
+        rows = pl.Series("__row", rows.to_numpy()[order])
+        key = pl.Series("__key", k[order])
+        ts_phys = pl.Series("ts", ts_phys.to_numpy()[order])
     return rows, key // span, ts_phys
 
 
