@@ -618,6 +618,8 @@ def _resolve_timestamps(
 
     `df` has ``ts``, ``symbol``, ``__raw``, ``__source`` and ``__line``; ``__raw`` is dropped.
     """
+    if df["ts"].null_count() == 0 and df["symbol"].null_count() == 0:
+        return df.drop("__blank", "__raw")  # every row parsed (a blank row has no ts)
     if df["__blank"].any():
         df = df.filter(~pl.col("__blank"))
     df = df.drop("__blank")
