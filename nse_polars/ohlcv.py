@@ -906,10 +906,17 @@ def read_ohlcv(
     )  # fmt: skip
     lf, plans = _build(source, opts)
     try:
-        df = lf.collect()
+        # First without the source text of unparsed timestamps: when every row has a ts and
+        # a symbol (the usual case) it is not needed; otherwise the files are read again with
+        # it, to re-parse or report those rows.
+        df = lf.drop("__raw", "__blank").collect()
+        complete = df["ts"].null_count() == 0 and df["symbol"].null_count() == 0
+        if not complete:
+            df = lf.collect()
     except pl.exceptions.PolarsError as exc:
         raise _diagnose(plans, opts, exc) from exc
-    df = _resolve_timestamps(df, plans, opts)
+    if not complete:
+        df = _resolve_timestamps(df, plans, opts)
     data, report = validate_frame(df, on_invalid=on_invalid, source="__source", line="__line")
     if provenance:
         data = data.rename({"__source": "source", "__line": "line"})
