@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 __all__ = ["SESSIONS", "Session", "fill_gaps", "parse_duration_us"]
@@ -366,30 +367,39 @@ def fill_gaps(
         fillable = fillable & (pl.len().over("__run") <= max_bars)
     new = new.with_columns(fillable.alias("__fill"))
 
+    # The output in numpy index arithmetic: new bar i goes to position p_i + i, the bars
+    # fill the other positions in order.
     n_old, n_new = keys.height, new.height
     total = n_old + n_new
-    out_new = new["__p"] + pl.int_range(n_new, dtype=pl.Int64, eager=True)
-    is_new = pl.repeat(False, total, eager=True).scatter(out_new, True)
-    position = pl.select(
-        pl.when(~pl.lit(is_new)).then(
-            pl.int_range(total, dtype=pl.Int64) - pl.lit(is_new).cast(pl.Int64).cum_sum()
-        )
-    ).to_series()
-    out_key = old_key.gather(position).scatter(out_new, new["__key"])
-    fill = pl.repeat(False, total, eager=True).scatter(out_new, new["__fill"])
-    close_ff = frame["close"].forward_fill()
-    prev_close = pl.repeat(None, total, dtype=close_ff.dtype, eager=True).scatter(
-        out_new, close_ff.gather((new["__p"] - 1).clip(0, None))
-    )
+    p_np = new["__p"].to_numpy()
+    out_new = p_np + np.arange(n_new, dtype=np.int64)
+    is_old = np.ones(total, dtype=bool)
+    is_old[out_new] = False
+    source_row = np.empty(total, dtype=np.int64)  # a bar's row, or n_old + i for new bar i
+    source_row[is_old] = np.arange(n_old)
+    source_row[out_new] = n_old + np.arange(n_new)
+    key_np = np.empty(total, dtype=np.int64)
+    key_np[is_old] = old_key.to_numpy()
+    key_np[out_new] = new["__key"].to_numpy()
+    fill_np = np.zeros(total, dtype=bool)
+    fill_np[out_new] = new["__fill"].to_numpy()
+    fill = pl.Series(fill_np)
+    # The close to fill from (read only where `fill`): the last close before each new bar.
+    prev_row = np.zeros(total, dtype=np.int64)
+    prev_row[out_new] = np.maximum(p_np - 1, 0)
+    prev_close = frame["close"].forward_fill().gather(pl.Series(prev_row))
+    out_key = pl.Series(key_np)
 
     # Codes are ranks among the frame's distinct symbols (0..n-1) and the frame is sorted by
     # them, so the first row of each code's run names it.
     code_starts = starts.gather(days["__code_first"].arg_true())
     symbol_of_code = frame[by].gather(code_starts)
-    out = frame.select([c for c in df.columns if c not in (by, "ts")]).gather(position)
+    rest = frame.select([c for c in df.columns if c not in (by, "ts")])
+    if n_new:  # new bars take null rows appended to the frame
+        rest = pl.concat([rest, rest.clear(n_new)]).gather(pl.Series(source_row))
     code_of_row = out_key // span
     ts_new = (out_key - code_of_row * span + t_min).cast(pl.Datetime("us", ts_type.time_zone))
-    out = out.with_columns(
+    out = rest.with_columns(
         symbol_of_code.gather(code_of_row).alias(by),
         ts_new.cast(ts_type).alias("ts"),
         *[
