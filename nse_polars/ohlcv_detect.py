@@ -535,8 +535,9 @@ def timestamp_expr(
     assert plan.format is not None
     if plan.aware and plan.common_offset is not None and not general:
         local_format = plan.format.removesuffix("%z")
+        # No cache: bar timestamps are nearly all distinct, so hashing them only costs time.
         local = raw.str.strip_suffix(plan.common_offset).str.to_datetime(
-            local_format, strict=False, time_unit="us", exact=True
+            local_format, strict=False, time_unit="us", exact=True, cache=False
         )
         shifted = local.dt.replace_time_zone("UTC") - pl.duration(
             minutes=_offset_minutes(plan.common_offset)
@@ -546,7 +547,10 @@ def timestamp_expr(
     text = raw
     if plan.aware and (plan.fix_offsets or general):
         text = text.str.replace(r"[Zz]$", "+00:00").str.replace(r"([+-]\d{2})$", "${1}:00")
-    parsed = text.str.to_datetime(plan.format, strict=False, time_unit="us", exact=True)
+    # No cache: bar timestamps are nearly all distinct, so hashing them only costs time.
+    parsed = text.str.to_datetime(
+        plan.format, strict=False, time_unit="us", exact=True, cache=False
+    )
     if plan.aware:
         return parsed.dt.convert_time_zone(output_time_zone)
     parsed = parsed.dt.replace_time_zone(time_zone, ambiguous="null", non_existent="null")

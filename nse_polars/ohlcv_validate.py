@@ -1,15 +1,16 @@
 """Bar validation for :mod:`nse_polars.ohlcv`: named rules, a policy and a report.
 
 Every rule is a Polars expression over the whole frame; duplicates and ordering are found with
-one sort by ``(symbol, ts, reading order)``. Nothing is dropped, changed or reordered without a
-row in the report saying which source line it came from, which rules it broke and what was
-done to it.
+one stable sort by ``(symbol, ts)`` of an Int64 key (skipped when the rows are in order).
+Nothing is dropped, changed or reordered without a row in the report saying which source line
+it came from, which rules it broke and what was done to it.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import polars as pl
 
 __all__ = [
@@ -112,6 +113,11 @@ def validate_frame(
     """Apply the rules; return ``(data sorted by symbol and ts, report)`` or raise.
 
     `source` and `line` name provenance columns of `df` (kept in the data), or are None.
+
+    The work is done on small columns beside `df` (rule flags, row numbers, one Int64 sort
+    key): the order by ``(symbol, ts)`` is found without moving `df` (not at all when the rows
+    are already in order), and `df` itself is gathered once for the data and once, for the
+    flagged rows only, for the report.
     """
     if on_invalid not in ("raise", "drop", "repair"):
         raise ValueError(f"`on_invalid` must be 'raise', 'drop' or 'repair', got {on_invalid!r}")
@@ -121,45 +127,6 @@ def validate_frame(
     o, h, lo, c, v = (pl.col(n) for n in (*_PRICES, "volume"))
     price_ok = pl.all_horizontal([(pl.col(p).is_finite() & (pl.col(p) > 0)) for p in _PRICES])
     price_ok = price_ok.fill_null(False)
-    work = df.with_row_index("__row").with_columns(
-        (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
-        (~price_ok).alias("price_finite_positive"),
-        (price_ok & (h < lo)).alias("high_ge_low"),
-        (price_ok & (h < pl.max_horizontal(o, c))).alias("high_ge_open_close"),
-        (price_ok & (lo > pl.min_horizontal(o, c))).alias("low_le_open_close"),
-        (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
-            "volume_non_negative"
-        ),
-    )
-    keyless = work.filter(pl.col("key_present"))
-    keyed = _sort_by_symbol_time(work.filter(~pl.col("key_present")))
-
-    same_key = (
-        (pl.col("symbol") == pl.col("symbol").shift(1)) & (pl.col("ts") == pl.col("ts").shift(1))
-    ).fill_null(False)
-    keyed = keyed.with_columns(same_key.alias("__same_key"))
-    in_run = pl.col("__same_key") | pl.col("__same_key").shift(-1).fill_null(False)
-    runs = keyed.with_columns((~pl.col("__same_key")).cum_sum().alias("__run")).filter(in_run)
-    if runs.height:
-        runs = runs.with_columns(
-            (~pl.struct("symbol", "ts", *value_cols).is_first_distinct()).alias("__exact")
-        )
-        conflict_runs = (
-            runs.filter(~pl.col("__exact")).group_by("__run").len().filter(pl.col("len") > 1)
-        )
-        exact_rows = runs.filter(pl.col("__exact"))["__row"]
-        conflict_rows = runs.filter(
-            ~pl.col("__exact") & pl.col("__run").is_in(conflict_runs["__run"].implode())
-        )["__row"]
-        keyed = keyed.with_columns(
-            pl.col("__row").is_in(exact_rows.implode()).alias("duplicate_exact"),
-            pl.col("__row").is_in(conflict_rows.implode()).alias("duplicate_conflict"),
-        )
-    else:
-        keyed = keyed.with_columns(
-            pl.lit(False).alias("duplicate_exact"), pl.lit(False).alias("duplicate_conflict")
-        )
-    # Exact copies are reported once, as copies; the kept first copy carries the row rules.
     row_rules = (
         "price_finite_positive",
         "high_ge_low",
@@ -167,31 +134,96 @@ def validate_frame(
         "low_le_open_close",
         "volume_non_negative",
     )
-    keyed = keyed.with_columns(
-        [(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules]
-    )
-    drop_rules = ["duplicate_exact", "duplicate_conflict", "price_finite_positive"]
-    drop_rules += ["high_ge_low", "volume_non_negative"]
+    # Every row rule in one pass over df, as Boolean columns beside it (numpy for Float64
+    # columns: nulls read as NaN, which fail the same checks; volume's nulls are masked).
+    if all(df.schema[name] == pl.Float64 for name in (*_PRICES, "volume")):
+        flags = _row_flags(df).with_row_index("__row")
+    else:
+        flags = df.select(
+            (pl.col("symbol").is_null() | pl.col("ts").is_null()).alias("key_present"),
+            (~price_ok).alias("price_finite_positive"),
+            (price_ok & (h < lo)).alias("high_ge_low"),
+            (price_ok & (h < pl.max_horizontal(o, c))).alias("high_ge_open_close"),
+            (price_ok & (lo > pl.min_horizontal(o, c))).alias("low_le_open_close"),
+            (v.is_not_null() & ~(v.is_finite() & (v >= 0)).fill_null(False)).alias(
+                "volume_non_negative"
+            ),
+        ).with_row_index("__row")
+    has_keyless = bool(flags["key_present"].any())
+    keys = df.select("symbol", "ts").with_row_index("__row")
+    if has_keyless:
+        keys = keys.filter(~flags["key_present"])
+    # Row numbers, symbols (as ranks) and ts in (symbol, ts) order; flags stay in reading
+    # order, and what is found in sorted order is scattered back to the rows.
+    rows, symbol_id, ts_phys = _order_by_symbol_time(keys)
+    n = df.height
+
+    # Duplicates: in (symbol, ts) order, equal keys are neighbours, in reading order.
+    same_key = ((symbol_id == symbol_id.shift(1)) & (ts_phys == ts_phys.shift(1))).fill_null(False)
+    duplicate_exact = pl.repeat(False, n, eager=True).alias("duplicate_exact")
+    duplicate_conflict = duplicate_exact.alias("duplicate_conflict")
+    if same_key.any():
+        in_run = same_key | same_key.shift(-1).fill_null(False)
+        positions = in_run.arg_true()
+        runs = (
+            df.select("symbol", "ts", *value_cols)
+            .gather(rows.gather(positions))
+            .with_columns(
+                (~same_key).cum_sum().gather(positions).alias("__run"),
+                rows.gather(positions).alias("__at"),
+            )
+        )
+        runs = runs.with_columns(
+            (~pl.struct("symbol", "ts", *value_cols).is_first_distinct()).alias("__exact")
+        )
+        conflict_runs = (
+            runs.filter(~pl.col("__exact")).group_by("__run").len().filter(pl.col("len") > 1)
+        )
+        exact_at = runs.filter(pl.col("__exact"))["__at"]
+        conflict_at = runs.filter(
+            ~pl.col("__exact") & pl.col("__run").is_in(conflict_runs["__run"].implode())
+        )["__at"]
+        duplicate_exact = duplicate_exact.scatter(exact_at, True)
+        duplicate_conflict = duplicate_conflict.scatter(conflict_at, True)
+
+    work = flags.with_columns(duplicate_exact, duplicate_conflict)
+    # Exact copies are reported once, as copies; the kept first copy carries the row rules.
+    work = work.with_columns([(pl.col(r) & ~pl.col("duplicate_exact")).alias(r) for r in row_rules])
+    drop_rules = ["key_present", "duplicate_exact", "duplicate_conflict"]
+    drop_rules += ["price_finite_positive", "high_ge_low", "volume_non_negative"]
     if on_invalid != "repair":
         drop_rules += list(_REPAIRABLE)
     dropped = pl.any_horizontal([pl.col(r) for r in drop_rules])
     repaired = ~dropped & pl.any_horizontal([pl.col(r) for r in _REPAIRABLE])
-    keyed = keyed.with_columns(dropped.alias("__dropped"), repaired.alias("__repaired"))
+    work = work.with_columns(dropped.alias("__dropped"), repaired.alias("__repaired"))
 
     # time_sorted: a kept row is out of order when a kept row of the same symbol read before
     # it has a later ts. In (symbol, ts) order that is: some later row of the same symbol has
     # a smaller reading position. Keys pack (symbol rank, position) so one reverse cumulative
     # minimum serves all symbols at once.
-    rank = (pl.col("symbol") != pl.col("symbol").shift(1)).fill_null(True).cum_sum()
-    key = pl.when(~pl.col("__dropped")).then(
-        rank.cast(pl.UInt64) * (1 << 32) + pl.col("__row").cast(pl.UInt64)
+    rows_np = rows.to_numpy()
+    dropped_np = work["__dropped"].to_numpy()
+    dropped_sorted = dropped_np[rows_np]
+    symbol_np = symbol_id.to_numpy()
+    rank = np.cumsum(np.concatenate([[True], symbol_np[1:] != symbol_np[:-1]]))
+    key = np.where(
+        dropped_sorted,
+        np.uint64(_MAX_KEY),
+        rank.astype(np.uint64) * np.uint64(1 << 32) + rows_np.astype(np.uint64),
     )
-    key = key.fill_null(_MAX_KEY)
-    later_min = key.reverse().cum_min().reverse().shift(-1).fill_null(_MAX_KEY)
-    keyed = keyed.with_columns((~pl.col("__dropped") & (later_min < key)).alias("time_sorted"))
+    later_min = np.empty_like(key)
+    if key.size:
+        later_min[:-1] = np.minimum.accumulate(key[::-1])[::-1][1:]
+        later_min[-1] = _MAX_KEY
+    time_sorted = np.zeros(n, dtype=bool)
+    time_sorted[rows_np] = ~dropped_sorted & (later_min < key)
+    work = work.with_columns(pl.Series("time_sorted", time_sorted))
 
     rule_names = list(RULES)
-    flagged_keyed = keyed.filter(pl.any_horizontal([pl.col(r) for r in rule_names[1:]]))
+    flagged = work.filter(
+        ~pl.col("key_present") & pl.any_horizontal([pl.col(r) for r in rule_names[1:]])
+    )
+    flagged_keyed = df.gather(flagged["__row"]).hstack(flagged)
     if on_invalid == "raise":
         action = pl.lit("rejected")
     else:
@@ -209,6 +241,8 @@ def validate_frame(
         repaired_open.alias("new_open"),
         repaired_close.alias("new_close"),
     )
+    keyless = flags.filter(pl.col("key_present"))
+    keyless = df.gather(keyless["__row"]).hstack(keyless)
     report_keyless = keyless.with_columns(
         [pl.lit(False).alias(r) for r in rule_names[1:3]] + [pl.lit(False).alias("time_sorted")]
     ).with_columns(
@@ -224,12 +258,30 @@ def validate_frame(
     if on_invalid == "raise" and report.height:
         raise OHLCVValidationError(_error_message(report), report)
 
-    data = keyed.filter(~pl.col("__dropped"))
+    kept = rows_np[~dropped_sorted]
+    if kept.size == n and not (kept[1:] < kept[:-1]).any():
+        data = df  # nothing dropped, nothing moved
+    else:
+        data = df.gather(pl.Series(kept))
     if on_invalid == "repair":
-        data = data.with_columns(
-            pl.when(pl.col("__repaired")).then(o.clip(lo, h)).otherwise(o).alias("open"),
-            pl.when(pl.col("__repaired")).then(c.clip(lo, h)).otherwise(c).alias("close"),
-        )
+        fix = work["__repaired"].to_numpy()[kept]
+        prices = [data.schema[p] for p in _PRICES]
+        if all(dt == pl.Float64 for dt in prices):
+            # Only the repaired rows change: clamp those and write them in place.
+            at = pl.Series(np.flatnonzero(fix))
+            if at.len():
+                part = data.select(_PRICES).gather(at)
+                clamped = part.select(o.clip(lo, h), c.clip(lo, h))
+                data = data.with_columns(
+                    data["open"].scatter(at, clamped["open"]),
+                    data["close"].scatter(at, clamped["close"]),
+                )
+        else:
+            fix_s = pl.Series(fix)
+            data = data.with_columns(
+                pl.when(fix_s).then(o.clip(lo, h)).otherwise(o).alias("open"),
+                pl.when(fix_s).then(c.clip(lo, h)).otherwise(c).alias("close"),
+            )
     data = data.select(df.columns)
     return data.with_columns(pl.col("symbol").set_sorted()), report
 
@@ -264,12 +316,44 @@ def sort_key(frame: pl.DataFrame, by: str = "symbol") -> tuple[pl.Series, int, i
     return (rank * span + (micros - t_min)).alias("__key"), span, t_min
 
 
-def _sort_by_symbol_time(frame: pl.DataFrame) -> pl.DataFrame:
-    """Stable sort by (symbol, ts): equal keys keep their order (reading order)."""
-    packed = sort_key(frame)
+def _row_flags(df: pl.DataFrame) -> pl.DataFrame:
+    """The row rules of :func:`validate_frame` for Float64 prices and volume, in numpy."""
+    o, h, lo, c, v = (df[n].to_numpy() for n in (*_PRICES, "volume"))
+    with np.errstate(invalid="ignore"):
+        price_ok = np.ones(df.height, dtype=bool)
+        for x in (o, h, lo, c):
+            price_ok &= np.isfinite(x) & (x > 0)
+        volume_bad = ~df["volume"].is_null().to_numpy() & ~(np.isfinite(v) & (v >= 0))
+        return pl.DataFrame(
+            {
+                "key_present": (df["symbol"].is_null() | df["ts"].is_null()),
+                "price_finite_positive": ~price_ok,
+                "high_ge_low": price_ok & (h < lo),
+                "high_ge_open_close": price_ok & (h < np.maximum(o, c)),
+                "low_le_open_close": price_ok & (lo > np.minimum(o, c)),
+                "volume_non_negative": volume_bad,
+            }
+        )
+
+
+def _order_by_symbol_time(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Row numbers, symbol ids (equal exactly when the symbols are) and physical ts of `keys`
+    (``__row, symbol, ts``, no nulls) in a stable (symbol, ts) order: equal keys keep their
+    reading order. Rows already in order are not moved; otherwise a stable sort of the Int64
+    key (numpy's, which runs in near-linear time on the few sorted runs of bar files)."""
+    packed = sort_key(keys)
     if packed is None:  # pragma: no cover  (thousands of symbols over thousands of years)
-        return frame.sort(["symbol", "ts", "__row"])
-    return frame.with_columns(packed[0]).sort("__key", maintain_order=True).drop("__key")
+        ordered = keys.sort(["symbol", "ts", "__row"])
+        return ordered["__row"], ordered["symbol"], ordered["ts"].to_physical()
+    key, span, _ = packed
+    rows, ts_phys = keys["__row"], keys["ts"].to_physical()
+    k = key.to_numpy()
+    if k.size > 1 and (k[1:] < k[:-1]).any():
+        order = np.argsort(k, kind="stable")
+        rows = pl.Series("__row", rows.to_numpy()[order])
+        key = pl.Series("__key", k[order])
+        ts_phys = pl.Series("ts", ts_phys.to_numpy()[order])
+    return rows, key // span, ts_phys
 
 
 def _report_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 __all__ = ["SESSIONS", "Session", "fill_gaps", "parse_duration_us"]
@@ -235,7 +236,7 @@ def fill_gaps(
             for a, b in sess.minute_windows()
         ]
     )
-    keys = keys.with_columns(day.alias("__day"), in_session.alias("__in"))
+    keys = keys.select("__code", "__ts", day.alias("__day"), in_session.alias("__in"))
 
     # (symbol, day) segments are contiguous runs of the sorted frame: their first and last
     # rows give the day's first and last bar, a running count gives "any bar in session".
@@ -243,7 +244,8 @@ def fill_gaps(
         (pl.col("__code") != pl.col("__code").shift(1))
         | (pl.col("__day") != pl.col("__day").shift(1))
     ).fill_null(True)
-    starts = keys.select(start.arg_true())[:, 0]
+    is_start = keys.select(start).to_series()
+    starts = is_start.arg_true()
     ends = pl.concat([starts.slice(1) - 1, pl.Series([keys.height - 1], dtype=starts.dtype)])
     in_count = keys["__in"].cast(pl.Int64).cum_sum()
     in_before = in_count.gather(starts) - keys["__in"].cast(pl.Int64).gather(starts)
@@ -255,26 +257,55 @@ def fill_gaps(
             "__last": keys["__ts"].gather(ends),
             "__regular": (in_count.gather(ends) - in_before) > 0,
         }
+    ).with_columns(
+        (pl.col("__code") != pl.col("__code").shift(1)).fill_null(True).alias("__code_first")
     )
     # The regular grid of each local day, converted to instants once per day (exact in any
     # zone: local times that do not exist are dropped, ambiguous ones take the first).
     unique_days = days.filter(pl.col("__regular")).select(pl.col("__day").unique())
-    day_grid = unique_days.join(
-        pl.DataFrame({"__offset": offsets}, schema={"__offset": pl.Int64}), how="cross"
-    ).with_columns(
-        _instants(
-            pl.col("__day") * _US_PER_DAY + pl.col("__offset"), ts_type.time_zone, sess
-        ).alias("__ts")
+    day_grid = (
+        unique_days.join(
+            pl.DataFrame({"__offset": offsets}, schema={"__offset": pl.Int64}), how="cross"
+        )
+        .with_columns(
+            _instants(
+                pl.col("__day") * _US_PER_DAY + pl.col("__offset"), ts_type.time_zone, sess
+            ).alias("__ts")
+        )
+        .drop_nulls("__ts")
+        .select("__day", "__ts")
     )
-    day_grid = day_grid.drop_nulls("__ts").group_by("__day").agg(pl.col("__ts"))
-    regular = (
-        days.filter(pl.col("__regular"))
-        .select("__code", "__day")
-        .join(day_grid, on="__day")
-        .explode("__ts")
+    grid_size = day_grid.group_by("__day").len("__size")
+
+    # A segment is complete when each of its grid bars exists: count the bars on the grid
+    # (a regular day's grid instant has that local day, so membership in the union of the
+    # day grids is membership in the bar's own day grid; a special day's grid is every
+    # `every` from its first bar) and compare with the grid's size. Only incomplete segments,
+    # and each symbol's first day (whose grid starts at the symbol's first bar), get a grid.
+    segment = is_start.cum_sum() - 1
+    regular_row = days["__regular"].gather(segment)
+    first_row = days["__first"].gather(segment)
+    on_grid = pl.select(
+        pl.when(regular_row)
+        .then(pl.lit(keys["__ts"]).is_in(day_grid["__ts"].implode()))
+        .otherwise((pl.lit(keys["__ts"]) - pl.lit(first_row)) % every_us == 0)
+    ).to_series()
+    on_count = on_grid.cast(pl.Int64).cum_sum()
+    hits = on_count.gather(ends) - on_count.gather(starts) + on_grid.cast(pl.Int64).gather(starts)
+    days = (
+        days.with_columns(hits.alias("__hits"))
+        .join(grid_size, on="__day", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("__regular"))
+            .then(pl.col("__size").fill_null(0))
+            .otherwise((pl.col("__last") - pl.col("__first")) // every_us + 1)
+            .alias("__size")
+        )
     )
+    todo = days.filter(pl.col("__code_first") | (pl.col("__hits") < pl.col("__size")))
+    regular = todo.filter(pl.col("__regular")).select("__code", "__day").join(day_grid, on="__day")
     special = (
-        days.filter(~pl.col("__regular"))
+        todo.filter(~pl.col("__regular"))
         .select(
             "__code",
             "__day",
@@ -282,83 +313,93 @@ def fill_gaps(
         )
         .explode("__ts")
     )
-    first_bar = days.group_by("__code").agg(pl.col("__first").min().alias("__start"))
+    first_bar = days.filter(pl.col("__code_first")).select(
+        "__code", pl.col("__first").alias("__start")
+    )
     grid = (
         pl.concat([regular, special.with_columns(pl.col("__ts").cast(pl.Int64))])
         .join(first_bar, on="__code")
         .filter(pl.col("__ts") >= pl.col("__start"))
         .select("__code", "__day", "__ts")
     )
-    # One Int64 key orders (symbol, ts); both sides are merged in O(n) without hashing.
-    t_min = min(keys["__ts"].min(), grid["__ts"].min() if grid.height else keys["__ts"].min())
-    t_max = max(keys["__ts"].max(), grid["__ts"].max() if grid.height else keys["__ts"].max())
-    span = int(t_max) - int(t_min) + 1
-    n_codes = int(keys["__code"].max()) + 1
+    # One Int64 key orders (symbol, ts) for the bars and the grid bars alike; its span covers
+    # every day grid (a superset of the grid bars).
+    t_min = int(keys["__ts"].min())  # type: ignore[arg-type]
+    t_max = int(keys["__ts"].max())  # type: ignore[arg-type]
+    if day_grid.height:
+        t_max = max(t_max, int(day_grid["__ts"].max()))  # type: ignore[arg-type]
+    span = t_max - t_min + 1
+    n_codes = int(keys["__code"].max()) + 1  # type: ignore[arg-type]
     if n_codes * span >= 1 << 62:
         raise ValueError(  # pragma: no cover  (needs ~1e4 symbols over ~1e4 years)
             "fill_gaps: too many symbols over too long a time span for one Int64 key"
         )
-    key = pl.col("__code") * span + (pl.col("__ts") - t_min)
-    old = keys.select(
-        key.alias("__key"),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"),
-        pl.col("__day"),
-        pl.lit(False).alias("__new"),
-    )
+    old_key = keys["__code"] * span + (keys["__ts"] - t_min)
     new = grid.select(
-        key.alias("__key"),
-        pl.lit(None, pl.Int64).alias("__pos"),
-        pl.col("__day"),
-        pl.lit(True).alias("__new"),
+        (pl.col("__code") * span + (pl.col("__ts") - t_min)).alias("__key"), "__code", "__day"
     ).sort("__key")
-    merged = old.merge_sorted(new, key="__key")
-    k = pl.col("__key")
-    clash = pl.col("__new") & ((k == k.shift(1)) | (k == k.shift(-1))).fill_null(False)
-    merged = merged.filter(~clash)
+    # Grid bars that exist are not new; the rest go in before the first later bar.
+    pos = old_key.search_sorted(new["__key"], side="left").cast(pl.Int64)
+    found = old_key.gather(pos.clip(0, max(old_key.len() - 1, 0)))
+    exists = (pos < old_key.len()) & (found == new["__key"])
+    new = new.with_columns(pos.alias("__p")).filter(~exists)
 
-    is_new = pl.col("__new")
-    segment = (
-        (
-            (pl.col("__key") // span != (pl.col("__key") // span).shift(1))
-            | (pl.col("__day") != pl.col("__day").shift(1))
-        )
-        .fill_null(True)
-        .cum_sum()
+    # A new bar is filled from the last bar before it when that bar is of the same symbol
+    # and day, and no day or symbol change lies between them (only new bars can).
+    p = pl.col("__p")
+    prev = (p - 1).clip(0, None)
+    code_old, day_old = pl.lit(keys["__code"]), pl.lit(keys["__day"])
+    same_as_prev = (
+        (p >= 1)
+        & (code_old.gather(prev) == pl.col("__code"))
+        & (day_old.gather(prev) == pl.col("__day"))
     )
-    merged = merged.with_columns(segment.alias("__seg"))
-    last_seg = pl.when(~is_new).then(pl.col("__seg")).forward_fill()
-    fillable = is_new & (last_seg == pl.col("__seg")).fill_null(False)
-    merged = merged.with_columns(fillable.alias("__fill"))
+    change = (pl.col("__code") != pl.col("__code").shift(1)) | (
+        pl.col("__day") != pl.col("__day").shift(1)
+    )
+    group_start = (p != p.shift(1)).fill_null(True)
+    new = new.with_columns(
+        (pl.when(group_start).then(False).otherwise(change)).alias("__change"),
+        (group_start | change.fill_null(True)).cum_sum().alias("__run"),
+    )
+    fillable = same_as_prev & (pl.col("__change").cum_sum().over("__p") == 0)
     if max_bars is not None:
-        run = (is_new != is_new.shift(1)) | (pl.col("__seg") != pl.col("__seg").shift(1))
-        merged = merged.with_columns(run.fill_null(True).cum_sum().alias("__run"))
-        long_runs = (
-            merged.filter(is_new).group_by("__run").len().filter(pl.col("len") > max_bars)
-        )["__run"]
-        merged = merged.with_columns(
-            (pl.col("__fill") & ~pl.col("__run").is_in(long_runs.implode())).alias("__fill")
-        )
+        fillable = fillable & (pl.len().over("__run") <= max_bars)
+    new = new.with_columns(fillable.alias("__fill"))
+
+    # The output in numpy index arithmetic: new bar i goes to position p_i + i, the bars
+    # fill the other positions in order.
+    n_old, n_new = keys.height, new.height
+    total = n_old + n_new
+    p_np = new["__p"].to_numpy()
+    out_new = p_np + np.arange(n_new, dtype=np.int64)
+    is_old = np.ones(total, dtype=bool)
+    is_old[out_new] = False
+    source_row = np.empty(total, dtype=np.int64)  # a bar's row, or n_old + i for new bar i
+    source_row[is_old] = np.arange(n_old)
+    source_row[out_new] = n_old + np.arange(n_new)
+    key_np = np.empty(total, dtype=np.int64)
+    key_np[is_old] = old_key.to_numpy()
+    key_np[out_new] = new["__key"].to_numpy()
+    fill_np = np.zeros(total, dtype=bool)
+    fill_np[out_new] = new["__fill"].to_numpy()
+    fill = pl.Series(fill_np)
+    # The close to fill from (read only where `fill`): the last close before each new bar.
+    prev_row = np.zeros(total, dtype=np.int64)
+    prev_row[out_new] = np.maximum(p_np - 1, 0)
+    prev_close = frame["close"].forward_fill().gather(pl.Series(prev_row))
+    out_key = pl.Series(key_np)
 
     # Codes are ranks among the frame's distinct symbols (0..n-1) and the frame is sorted by
     # them, so the first row of each code's run names it.
-    symbol_of_code = frame[by].gather(
-        keys.select((pl.col("__code") != pl.col("__code").shift(1)).fill_null(True).arg_true())[
-            :, 0
-        ]
-    )
-    out = frame.select([c for c in df.columns if c not in (by, "ts")]).gather(merged["__pos"])
-    code_of_row = merged["__key"] // span
-    ts_new = (merged["__key"] - code_of_row * span + t_min).cast(
-        pl.Datetime("us", ts_type.time_zone)
-    )
-    fill = merged["__fill"]
-    prev_close = (
-        out["close"]
-        .to_frame()
-        .select(pl.when(merged["__new"].not_()).then(pl.col("close")).forward_fill())
-        .to_series()
-    )
-    out = out.with_columns(
+    code_starts = starts.gather(days["__code_first"].arg_true())
+    symbol_of_code = frame[by].gather(code_starts)
+    rest = frame.select([c for c in df.columns if c not in (by, "ts")])
+    if n_new:  # new bars take null rows appended to the frame
+        rest = pl.concat([rest, rest.clear(n_new)]).gather(pl.Series(source_row))
+    code_of_row = out_key // span
+    ts_new = (out_key - code_of_row * span + t_min).cast(pl.Datetime("us", ts_type.time_zone))
+    out = rest.with_columns(
         symbol_of_code.gather(code_of_row).alias(by),
         ts_new.cast(ts_type).alias("ts"),
         *[
