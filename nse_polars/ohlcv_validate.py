@@ -122,6 +122,15 @@ def validate_frame(
     if on_invalid not in ("raise", "drop", "repair"):
         raise ValueError(f"`on_invalid` must be 'raise', 'drop' or 'repair', got {on_invalid!r}")
     _check_frame(df)
+    # The canonical schema: prices and volume in Float64 (integers are exact up to 2**53), so
+    # that repaired values and the report's old and new values share one type.
+    casts = [
+        pl.col(name).cast(pl.Float64)
+        for name in (*_PRICES, "volume")
+        if df.schema[name] != pl.Float64
+    ]
+    if casts:
+        df = df.with_columns(casts)
     provenance = [c for c in (source, line) if c is not None]
     value_cols = [c for c in df.columns if c not in ("symbol", "ts", *provenance)]
     o, h, lo, c, v = (pl.col(n) for n in (*_PRICES, "volume"))
@@ -413,7 +422,9 @@ def validate_ohlcv(
     ----------
     frame
         ``symbol, ts, open, high, low, close, volume`` (+ any other columns, which count
-        as values when comparing duplicates). A LazyFrame is collected.
+        as values when comparing duplicates). A LazyFrame is collected. Prices and volume
+        may be of any numeric type; they come back as Float64 (the canonical schema), and the
+        report's values too.
     on_invalid : {"raise", "drop", "repair"}
         ``raise``: :class:`OHLCVValidationError` if any row breaks a rule (its message names
         the source, line, rule and values of the first row per rule; ``.report`` has all).

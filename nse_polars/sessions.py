@@ -145,7 +145,9 @@ def fill_gaps(
     df
         Bars with `by`, ``ts`` (Datetime; naive values are taken as the session's local time),
         ``open, high, low, close, volume``; unique ``(by, ts)`` (e.g. from
-        :func:`nse_polars.read_ohlcv`). Need not be sorted.
+        :func:`nse_polars.read_ohlcv`). Need not be sorted. The grid is matched at
+        microsecond resolution; bars keep their own ``ts`` in any time unit (nanoseconds
+        included), and new bars take ``ts``'s type.
     every
         Bar length: ``"30s"``, ``"1m"``, ``"5m"``, ``"1h"``...
     session
@@ -399,9 +401,12 @@ def fill_gaps(
         rest = pl.concat([rest, rest.clear(n_new)]).gather(pl.Series(source_row))
     code_of_row = out_key // span
     ts_new = (out_key - code_of_row * span + t_min).cast(pl.Datetime("us", ts_type.time_zone))
+    ts_out = ts_new.cast(ts_type)
+    if ts_type.time_unit == "ns":  # the keys are microseconds: bars keep their own ts
+        ts_out = ts_out.scatter(np.flatnonzero(is_old), frame["ts"])
     out = rest.with_columns(
         symbol_of_code.gather(code_of_row).alias(by),
-        ts_new.cast(ts_type).alias("ts"),
+        ts_out.alias("ts"),
         *[
             pl.when(fill).then(prev_close).otherwise(pl.col(p)).alias(p)
             for p in ("open", "high", "low", "close")

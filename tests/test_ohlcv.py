@@ -581,3 +581,38 @@ def test_daily_set_keeps_weekend_sessions():
     assert df.filter(pl.col("symbol") == "JIOFIN").height == 526
     assert df.filter(pl.col("symbol") == "ETERNAL").height == 1041
     assert (df["oi"] == 0).all()
+
+
+@pytest.mark.parametrize("policy", ["raise", "drop", "repair"])
+def test_validate_ohlcv_integer_prices_become_float64(policy: str) -> None:
+    """Integer prices and volume are read as the canonical Float64 (they failed with a
+    SchemaError when the report joined old Int64 and repaired Float64 values)."""
+    bars = pl.DataFrame(
+        {
+            "symbol": ["A", "A", "A"],
+            "ts": [
+                dt.datetime(2024, 1, 1, 9, 15),
+                dt.datetime(2024, 1, 1, 9, 20),
+                dt.datetime(2024, 1, 1, 9, 25),
+            ],
+            "open": [10, 14, 12],  # row 2: open above high
+            "high": [11, 13, 13],
+            "low": [9, 9, 11],
+            "close": [10, 11, 12],
+            "volume": [1, 2, 3],
+        }
+    )
+    if policy == "raise":
+        with pytest.raises(nse.OHLCVValidationError, match="high_ge_open_close"):
+            nse.validate_ohlcv(bars, on_invalid=policy)
+        return
+    result = nse.validate_ohlcv(bars, on_invalid=policy)
+    for name in ("open", "high", "low", "close", "volume"):
+        assert result.data.schema[name] == pl.Float64
+    row = result.report.row(0, named=True)
+    assert (row["line"], row["rule"], row["open"]) == (2, "high_ge_open_close", 14.0)
+    if policy == "repair":
+        assert row["new_open"] == 13.0
+        assert result.data["open"].to_list() == [10.0, 13.0, 12.0]
+    else:
+        assert result.data["open"].to_list() == [10.0, 12.0]

@@ -202,3 +202,30 @@ def test_bad_input():
     with pytest.raises(ValueError, match="`time_zone`"):
         Session(time_zone="Nowhere/City")
     assert nse.fill_gaps(df.head(0), "5m")["filled"].to_list() == []
+
+
+def test_nanosecond_bars_keep_their_own_times() -> None:
+    """The grid is matched in microseconds; bars in nanoseconds keep every digit of their ts
+    (they were cut to whole microseconds), new bars are on the grid in the same type."""
+    base = [dt.datetime(2024, 1, 1, 9, 15), dt.datetime(2024, 1, 1, 9, 25)]
+    ts = pl.Series("ts", base).cast(pl.Datetime("ns")).dt.replace_time_zone(
+        "Asia/Kolkata"
+    ) + pl.Series([123, 999_999_123]).cast(pl.Duration("ns"))
+    bars = pl.DataFrame(
+        {
+            "symbol": ["A", "A"],
+            "ts": ts,
+            "open": [1.0, 2.0],
+            "high": [1.0, 2.0],
+            "low": [1.0, 2.0],
+            "close": [1.0, 2.0],
+            "volume": [1.0, 1.0],
+        }
+    )
+    out = nse.fill_gaps(bars, every="5m")
+    assert out.schema["ts"] == pl.Datetime("ns", "Asia/Kolkata")
+    kept = out.filter(~pl.col("filled"))
+    assert kept["ts"].to_list() == ts.to_list()
+    new = out.filter(pl.col("filled"))
+    assert new["ts"][0] == dt.datetime(2024, 1, 1, 9, 20, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert new["ts"].dt.nanosecond().max() == 0
