@@ -260,6 +260,15 @@ struct Account {
   }
 };
 
+// The high bit of each of the 8 bytes at p set where that byte is nonzero (any value counts
+// as true, as in state_after).
+inline uint64_t nonzero_bytes(const uint8_t* p) {
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+  uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  return (((w & kLow7) + kLow7) | w) & ~kLow7;
+}
+
 int state_after(const SymbolInput& in, int64_t t, int state, bool allow_short) {
   const bool entry = in.entries && in.entries[t];
   const bool exit = in.exits && in.exits[t];
@@ -607,6 +616,9 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
   int64_t in_market = 0;
   int64_t ruin_bar = -1;
   const bool quiet = in.target == nullptr;  // signals are bytes that can be scanned 8 at a time
+  // Entries and exits only (no short signals in play): the state is 0 or 1.
+  const bool long_only_signals =
+      quiet && !((in.short_entries || in.short_exits) && cfg.allow_short);
   const uint8_t* sigs[4] = {};
   int n_sigs = 0;
   for (const uint8_t* sig : {in.entries, in.exits, in.short_entries, in.short_exits}) {
@@ -653,7 +665,17 @@ Status run_symbol(const Config& cfg, const SymbolInput& in, SymbolOutput& out,
     double decided = 0.0;  // the new target weight or position state when `decide`
     if (ruin_bar < 0 && !pending) {
       for (int64_t u = t; u + 1 < n; ++u) {
-        if (quiet && u + 8 < n) {  // skip 8 bars without any signal at once
+        if (long_only_signals && u + 8 < n) {
+          // Skip 8 bars at once where no bar can change the state: long, no bar with an exit
+          // and no entry; flat, no bar with an entry and no exit (state_after). Crossover
+          // signals hold for long stretches, so most bars are skipped here.
+          const uint64_t e = in.entries ? nonzero_bytes(in.entries + u) : 0;
+          const uint64_t x = in.exits ? nonzero_bytes(in.exits + u) : 0;
+          if ((state > 0 ? x & ~e : e & ~x) == 0) {
+            u += 7;
+            continue;
+          }
+        } else if (quiet && u + 8 < n) {  // skip 8 bars without any signal at once
           uint64_t any = 0;
           for (int j = 0; j < n_sigs; ++j) {
             uint64_t w = 0;

@@ -135,8 +135,9 @@ py::dict run(const F64& open, const F64& close, const I64& offsets, const py::di
   double* mt = metrics.mutable_data();
   {
     py::gil_scoped_release release;
+    // One symbol runs on this thread alone: a team would only spin at the barrier.
 #if defined(_OPENMP)
-#pragma omp parallel
+#pragma omp parallel if (n_groups > 1)
 #endif
     {
       std::vector<double> se, sr;
@@ -279,7 +280,7 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
       const auto n_periods = static_cast<int64_t>(periods.size());
       const char* name = strat == Strategy::SmaCross ? "sma" : "ema";
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (n_groups * n_periods > 1)
 #endif
       for (int64_t job = 0; job < n_groups * n_periods; ++job) {
         const int64_t g = job / n_periods;
@@ -290,7 +291,7 @@ py::dict sweep(const F64& open, const F64& close, const I64& offsets, const std:
       }
     }
 #if defined(_OPENMP)
-#pragma omp parallel
+#pragma omp parallel if (n_groups * n_sets > 1)
 #endif
     {
       std::vector<double> se, sr;

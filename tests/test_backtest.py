@@ -611,6 +611,30 @@ def test_random_signals_match_reference(name: str, seed: int) -> None:
     assert expected.metrics["n_trades"] >= 5  # the case exercises trades
 
 
+@pytest.mark.parametrize("seed", [11, 12])
+@pytest.mark.parametrize("name", ["plain", "intraday", "next_close", "cash", "short"])
+def test_level_signals_match_reference(name: str, seed: int) -> None:
+    """Crossover-style signals hold for long runs (entries true all the while a fast average is
+    above a slow one, exits the rest), with bars where both or neither are set: the engine
+    skips eight bars at a time that cannot change the position, and must land on every
+    deciding bar whatever its offset in the word."""
+    open_, close = random_bars(1_500, seed)
+    rng = np.random.default_rng(seed)
+    fast = np.convolve(close, np.ones(3) / 3, mode="same")
+    slow = np.convolve(close, np.ones(17) / 17, mode="same")
+    entries, exits = fast > slow, fast < slow
+    both, neither = rng.random(close.size) < 0.02, rng.random(close.size) < 0.02
+    entries, exits = (entries | both) & ~neither, (exits | both) & ~neither
+    signals = {"entries": entries, "exits": exits}
+    options = dict(CONFIGS[name])
+    if options.get("allow_short"):
+        signals |= {"short_entries": exits.copy(), "short_exits": entries.copy()}
+    result = engine_run(bars_frame(open_, close, **signals), **options)
+    expected = reference_run(open_, close, signals, **options)
+    assert_matches_reference(result, expected)
+    assert expected.metrics["n_trades"] >= 20
+
+
 @pytest.mark.parametrize(
     "name", ["plain", "intraday", "next_close", "half_size", "cash", "short", "target_short"]
 )
