@@ -210,7 +210,12 @@ def render_block(table: str, env: dict, rows: int, runs: int, records: dict) -> 
     threads = env["POLARS_MAX_THREADS"]
     thread_note = f"POLARS_MAX_THREADS={threads}" if threads else "POLARS_MAX_THREADS unset"
     pool = os.environ.get("NSE_POLARS_POOL_MB")
-    pool_note = f"NSE_POLARS_POOL_MB={pool}" if pool else "NSE_POLARS_POOL_MB unset (256 MB)"
+    limit_mb = nse_polars._core.pool_stats()[1] / 1e6
+    pool_note = (
+        f"NSE_POLARS_POOL_MB={pool}"
+        if pool
+        else f"NSE_POLARS_POOL_MB unset ({limit_mb:,.0f} MB, an eighth of memory)"
+    )
     header = (
         f"Run {env['date_utc']} (UTC) on {env['cores']} cores, {env['cpu']}, transparent huge "
         f"pages `{thp_mode()}`; polars {env['polars']} ({env['polars_threads']} threads, "
@@ -245,8 +250,8 @@ def render_block(table: str, env: dict, rows: int, runs: int, records: dict) -> 
         "Each process: imports, one warm-up call of its own case on a "
         f"{WARMUP_ROWS}-row frame (libraries loaded, thread pools started), then the input, "
         f"built in one float64 array ({copy}); the peak RSS (VmHWM) is {method}. Large output "
-        "buffers come from nse_polars' buffer pool (`NSE_POLARS_POOL_MB`, default 256 MB), "
-        "which keeps released ones for the next call: later calls in a "
+        "buffers come from nse_polars' buffer pool (`NSE_POLARS_POOL_MB`, default an eighth "
+        "of memory), which keeps released ones for the next call: later calls in a "
         "process reuse them, but the first call after start-up, measured here, allocates all "
         "nine, as a one-off script would.",
         f"The outputs of ¹ and ² were checked against TA-Lib after the measurement (max |diff| / "

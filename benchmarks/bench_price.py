@@ -15,6 +15,7 @@ aborts the run: this benchmark never reports a fast wrong answer.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from collections.abc import Callable
@@ -196,9 +197,9 @@ def run(rows: int, repeats: int, only: set[str] | None) -> tuple[list[dict], dic
 
 def render(results: list[dict], env: dict, rows: int, repeats: int) -> str:
     head = (
-        f"Run {env['date_utc']} (UTC) on {env['cores']} cores, {env['cpu']} (shared with other "
-        f"jobs: timings are noisy); TA-Lib {env['talib']}, polars {env['polars']}, numpy "
-        f"{env['numpy']}, nse_polars {env['nse_polars']} (build {env['nse_polars_build']}), "
+        f"Run {env['date_utc']} (UTC) on {env['cores']} cores, {env['cpu']} (load average "
+        f"{os.getloadavg()[0]:.1f} at the end); TA-Lib {env['talib']}, polars {env['polars']}, "
+        f"numpy {env['numpy']}, nse_polars {env['nse_polars']} (build {env['nse_polars_build']}), "
         f"Python {env['python']}; {rows:,} float64 closes (random walk, 100 .. 2000); median of "
         f"{repeats} interleaved runs in one process. Ratio = competitor time / nse_polars time "
         "(> 1: nse_polars faster). Outputs were checked against the competitor before timing."

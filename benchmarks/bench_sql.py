@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     lines = [
         f"Run {dt.datetime.now(dt.timezone.utc).date()} (UTC) on {os.cpu_count()} cores "
-        f"(shared with other jobs, load average {load:.1f}: timings are noisy); duckdb "
+        f"(load average {load:.1f}{': timings are noisy' if load > 2.5 else ''}); duckdb "
         f"{duckdb.__version__}, polars {pl.__version__}, nse_polars {nse.__version__}, Python "
         f"{platform.python_version()}; {args.symbols:,} symbols x {args.bars:,} bars = "
         f"{rows:,} rows in one Parquet file ({size / 1e6:.0f} MB, sorted by symbol and time); "

@@ -285,8 +285,12 @@ def render_block(table: str, env: dict, args: argparse.Namespace, checked: list[
     )
     out_mb = rows * 9 * 8 / 1e6
     pool_env = os.environ.get("NSE_POLARS_POOL_MB", "")
-    pool_mb = int(pool_env) if pool_env.isdigit() else 256
-    pool = f"`NSE_POLARS_POOL_MB`={pool_mb}" if pool_env.isdigit() else "256 MB by default"
+    pool_mb = nse_polars._core.pool_stats()[1] / 1e6
+    pool = (
+        f"`NSE_POLARS_POOL_MB`={pool_env}"
+        if pool_env.isdigit()
+        else f"{pool_mb:,.0f} MB by default, an eighth of memory"
+    )
     pool_note = (
         f"more than the buffer pool keeps: {pool}"
         if out_mb > pool_mb
