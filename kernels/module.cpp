@@ -229,6 +229,33 @@ py::list export_outputs(const IndicatorDef& def, IndicatorResult&& result) {
   return out;
 }
 
+// One Arrow input: a (schema capsule, array capsule) pair or an array-stream capsule, read in
+// place. A stream's chunks are kept in `streams`, which must outlive the input.
+struct ArrowInput {
+  const ArrowSchema* schema = nullptr;
+  ArrowArray* single = nullptr;          // a lone array,
+  const StreamChunks* stream = nullptr;  // or the chunks of a stream
+  ArrowArray* const* chunks() const { return stream ? stream->pointers.data() : &single; }
+  size_t n_chunks() const { return stream ? stream->pointers.size() : 1; }
+};
+
+ArrowInput arrow_input(const py::handle& item,
+                       std::vector<std::unique_ptr<StreamChunks>>* streams) {
+  ArrowInput in;
+  if (py::isinstance<py::tuple>(item)) {
+    auto pair = item.cast<py::tuple>();
+    in.schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
+    in.single = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
+  } else {
+    streams->push_back(std::make_unique<StreamChunks>());
+    read_stream(capsule_pointer<ArrowArrayStream>(item, "arrow_array_stream"),
+                streams->back().get());
+    in.stream = streams->back().get();
+    in.schema = &in.stream->schema;
+  }
+  return in;
+}
+
 // Each input is either (schema capsule, array capsule) or an array-stream capsule. Returns one
 // (schema capsule, array capsule) pair per output column.
 py::list compute_arrow(const std::string& name, const py::list& inputs, const py::dict& kwargs) {
@@ -238,27 +265,10 @@ py::list compute_arrow(const std::string& name, const py::list& inputs, const py
   std::vector<InputColumn> columns(inputs.size());
   std::vector<ColumnView> views;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    py::handle item = inputs[i];
-    const ArrowSchema* schema;
-    ArrowArray* const* chunks;
-    size_t n_chunks;
-    ArrowArray* single = nullptr;
-    if (py::isinstance<py::tuple>(item)) {
-      auto pair = item.cast<py::tuple>();
-      schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
-      single = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
-      chunks = &single;
-      n_chunks = 1;
-    } else {
-      streams.push_back(std::make_unique<StreamChunks>());
-      read_stream(capsule_pointer<ArrowArrayStream>(item, "arrow_array_stream"), streams.back().get());
-      schema = &streams.back()->schema;
-      chunks = streams.back()->pointers.data();
-      n_chunks = streams.back()->pointers.size();
-    }
-    const std::string column = schema->name ? schema->name : "";
-    Status s = read_column(*schema, chunks, n_chunks, column.empty() ? "input " + std::to_string(i) : column,
-                           &columns[i]);
+    const ArrowInput in = arrow_input(inputs[i], &streams);
+    const std::string column = in.schema->name ? in.schema->name : "";
+    Status s = read_column(*in.schema, in.chunks(), in.n_chunks(),
+                           column.empty() ? "input " + std::to_string(i) : column, &columns[i]);
     if (!s.ok) throw py::value_error(s.message);
     views.push_back(columns[i].view);
   }
@@ -330,29 +340,14 @@ py::list compute_segments(const std::string& name, const py::list& inputs,
 // included: the run starts that the by= path reads (read_group_runs), for the backtester's
 // symbol runs. Input: (schema capsule, array capsule) or an array-stream capsule, read in place.
 py::array_t<int64_t> group_run_starts(const py::object& input) {
-  std::unique_ptr<StreamChunks> stream;
-  const ArrowSchema* schema;
-  ArrowArray* single = nullptr;
-  ArrowArray* const* chunks;
-  size_t n_chunks;
-  if (py::isinstance<py::tuple>(input)) {
-    auto pair = input.cast<py::tuple>();
-    schema = capsule_pointer<ArrowSchema>(pair[0], "arrow_schema");
-    single = capsule_pointer<ArrowArray>(pair[1], "arrow_array");
-    chunks = &single;
-    n_chunks = 1;
-  } else {
-    stream = std::make_unique<StreamChunks>();
-    read_stream(capsule_pointer<ArrowArrayStream>(input, "arrow_array_stream"), stream.get());
-    schema = &stream->schema;
-    chunks = stream->pointers.data();
-    n_chunks = stream->pointers.size();
-  }
+  std::vector<std::unique_ptr<StreamChunks>> streams;
+  const ArrowInput in = arrow_input(input, &streams);
   GroupRuns runs;
   Status s;
   {
     py::gil_scoped_release release;
-    s = read_group_runs(*schema, chunks, n_chunks, schema->name ? schema->name : "", &runs);
+    s = read_group_runs(*in.schema, in.chunks(), in.n_chunks(),
+                        in.schema->name ? in.schema->name : "", &runs);
   }
   if (!s.ok) throw py::value_error(s.message);
   const size_t n_runs = runs.starts.size() - 1;  // the last entry is the row count
