@@ -23,11 +23,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import polars as pl
-from bench_indicators import write_readme
+from bench_indicators import cpu_model, write_readme
 
 import nse_polars as nse
 
@@ -55,16 +54,6 @@ def _multipart(csv: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:
@@ -172,7 +161,7 @@ def main() -> int:
         f"{m} {__import__(m).__version__}" for m in ("fastapi", "uvicorn", "httpx", "polars")
     )
     lines = [
-        f"Run {today} (UTC) on {os.cpu_count()} cores, {_cpu()}, shared with other jobs (load "
+        f"Run {today} (UTC) on {os.cpu_count()} cores, {cpu_model()}, shared with other jobs (load "
         f"average {load_before:.1f} before, {load_after:.1f} after); {versions}, nse_polars "
         f"{nse.__version__}, Python {platform.python_version()}; one uvicorn process on "
         f"127.0.0.1, {args.clients} client threads in another process, {args.seconds:g} s.",
