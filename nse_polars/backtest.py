@@ -15,7 +15,9 @@ The engine is native (kernels/backtest.cpp) and follows REFERENCE.md to the lett
   on notional plus costs, so with linear costs c the quantity is ``size E / (P (1 + c))``;
   ``"cash"``: each entry spends ``size`` money (at most the cash held); ``"shares"``: each entry
   buys ``size`` shares (fewer if the cash does not cover them). ``lot_size`` rounds quantities down
-  to whole lots (1 for whole shares); otherwise quantities are fractional. A reversal is two
+  to whole lots (1 for whole shares; a quantity within 1e-9 of a lot below the next whole lot
+  counts as that lot, so that the rounding of a division does not lose a lot); otherwise
+  quantities are fractional. A reversal is two
   orders: close, then open on the equity left.
 - **Costs** per side on the traded notional: ``costs`` is a preset (``"nse_delivery"``,
   ``"nse_intraday"``: every statutory component of REFERENCE.md), a number of basis points, a

@@ -224,8 +224,10 @@ class _Account:
         self.notional = 0.0
 
     def lots(self, q: float) -> float:
+        # Down to whole lots; within 1e-9 of a lot below the next one counts as that lot (the
+        # rule stated in nse_polars/backtest.py, so that a division's rounding loses no lot).
         q = max(q, 0.0)
-        return math.floor(q / self.lot) * self.lot if self.lot else q
+        return math.floor(q / self.lot + 1e-9) * self.lot if self.lot else q
 
     def equity(self, price: float) -> float:
         return self.cash + self.qty * price if self.qty != 0 else self.cash

@@ -656,6 +656,25 @@ def test_open_column_absent_fills_at_next_close() -> None:
     assert_matches_reference(result, expected)
 
 
+def test_lot_rounding_keeps_a_lot_lost_only_to_rounding() -> None:
+    """A quantity within 1e-9 of a whole lot below it counts as that lot (the documented rule):
+    100,000 in cash at a price one ulp above 1 sells 100,000 shares short, not 99,999 (a case
+    hypothesis found where the reference rounded exactly down and the engine did not)."""
+    price = 1.0 + 2.0**-52
+    result, _ = run_case(
+        [1.0, math.nan, math.nan],
+        [1.0, price, price],
+        entries=[False] * 3,
+        exits=[False] * 3,
+        short_entries=[False, True, False],
+        short_exits=[False] * 3,
+        allow_short=True,
+        fill="next_close",
+        lot_size=1,
+    )
+    assert result.trades["quantity"].to_list() == [100_000.0]
+
+
 @st.composite
 def small_cases(draw):
     """Short bar series with any prices (some null), any signals or targets, any settings."""
